@@ -1,0 +1,114 @@
+"""Piccolo tables. They carry no engine: ``heaters.db.engine.connect`` binds one from the settings."""
+
+from __future__ import annotations
+
+from piccolo.apps.user.tables import BaseUser
+from piccolo.columns import (
+    JSON,
+    BigInt,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+VIDEO_STATES = (
+    "new", "downloading", "downloaded", "encoding", "encoded", "detecting", "ready",
+    "download_failed", "encode_failed", "detect_failed",
+)
+CLIP_STATES = (
+    "pending_review", "approved", "exporting", "exported", "keyframed", "embedded",
+    "skipped", "rejected", "superseded", "export_failed", "keyframe_failed", "embed_failed",
+)
+# Clips whose export has started are frozen: no cut operation may replace them.
+LOCKED_CLIP_STATES = frozenset({"exporting", "exported", "keyframed", "embedded", "keyframe_failed", "embed_failed"})
+OPERATION_KINDS = ("add", "remove", "move", "approve", "skip", "reject", "undo", "redo")
+
+
+class SourceVideo(Table, tablename="source_video"):
+    title = Varchar(length=500, default="")
+    source = Text(default="")
+    state = Varchar(length=32, default="new", index=True)
+    error = Text(default="")
+    attempts = Integer(default=0)
+    lease_until = Timestamptz(null=True, default=None)
+    progress = JSON(default="{}")  # stage, percent, bytes: shown by the UIs while work runs
+    fps_num = Integer(default=0)
+    fps_den = Integer(default=1)
+    total_frames = Integer(default=0)
+    width = Integer(default=0)
+    height = Integer(default=0)
+    has_audio = Boolean(default=False)
+    original_key = Varchar(length=500, default="")
+    master_key = Varchar(length=500, default="")
+    proxy_key = Varchar(length=500, default="")
+    proxy_index_key = Varchar(length=500, default="")
+    features_key = Varchar(length=500, default="")
+    cut_version = Integer(default=0)
+    review_user = Varchar(length=100, default="")  # reviewer holding the review claim
+    review_lease_until = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class Clip(Table, tablename="clip"):
+    source_video = ForeignKey(references=SourceVideo)
+    start_frame = Integer()
+    end_frame = Integer()
+    state = Varchar(length=32, default="pending_review")
+    reviewed_by = Varchar(length=100, default="")
+    reviewed_at = Timestamptz(null=True, default=None)
+    export_key = Varchar(length=500, default="")
+    error = Text(default="")
+    attempts = Integer(default=0)
+    lease_until = Timestamptz(null=True, default=None)
+    superseded_by_op = BigInt(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class CutOperation(Table, tablename="cut_operation"):
+    """Append-only audit log of every cut and review decision."""
+
+    source_video = ForeignKey(references=SourceVideo)
+    kind = Varchar(length=16)
+    frame = Integer(null=True, default=None)
+    old_frame = Integer(null=True, default=None)
+    user = Varchar(length=100, default="")
+    removed_clip_ids = JSON(default="[]")
+    created_clip_ids = JSON(default="[]")
+    undoes = BigInt(null=True, default=None)
+    cut_version = Integer(default=0)  # the video's version after this operation
+    created_at = Timestamptz(default=TimestamptzNow())
+    metadata = JSON(default="{}")
+
+
+class Artifact(Table, tablename="artifact"):
+    clip = ForeignKey(references=Clip)
+    kind = Varchar(length=32)  # "keyframe" or "export"
+    key = Varchar(length=500)
+    position = Integer(default=0)
+    frame = Integer(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Embedding(Table, tablename="embedding"):
+    clip = ForeignKey(references=Clip)
+    model = Varchar(length=100)
+    dim = Integer()
+    vector = Bytea()  # float32 little-endian, unit length
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class User(BaseUser, tablename="heaters_user"):
+    """A login: Piccolo's hashed-password user plus a role."""
+
+    role = Varchar(length=16, default="reviewer")
+
+
+ALL_TABLES: tuple[type[Table], ...] = (SourceVideo, Clip, CutOperation, Artifact, Embedding, User)

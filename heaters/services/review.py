@@ -1,0 +1,385 @@
+"""Review operations: cut edits and review decisions, each one database transaction.
+
+Every operation locks its video (``BEGIN IMMEDIATE`` on SQLite, ``SELECT … FOR UPDATE`` on Postgres), checks
+``expected_version``, archives the clips it replaces as ``superseded``, creates or revives clips, bumps
+``cut_version``, appends one ``cut_operation`` row and verifies that the clips around the change still
+partition the range they covered. Any failure rolls the whole transaction back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from heaters import cuts
+from heaters.db.engine import write_transaction
+from heaters.db.tables import LOCKED_CLIP_STATES, Clip, CutOperation, SourceVideo
+from heaters.errors import Conflict, InvalidCut, MeceViolation, NotFound
+from heaters.services import queue
+
+CUT_KINDS = frozenset({"add", "remove", "move"})
+DECISION_STATES = {"approve": "approved", "skip": "skipped", "reject": "rejected"}
+REGULAR_KINDS = CUT_KINDS | DECISION_STATES.keys()
+
+
+@dataclass(frozen=True)
+class OpResult:
+    """What an operation did: its audit row, the video's new version and the clips it touched."""
+
+    operation_id: int
+    kind: str
+    video_id: int
+    cut_version: int
+    removed: tuple[int, ...]
+    created: tuple[int, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "operation_id": self.operation_id, "kind": self.kind, "video_id": self.video_id,
+            "cut_version": self.cut_version, "removed": list(self.removed), "created": list(self.created),
+        }
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@contextlib.asynccontextmanager
+async def locked_video(video_id: int, expected_version: int | None = None) -> AsyncIterator[dict[str, Any]]:
+    """Open a write transaction holding the video row; yield it (as a dict)."""
+    async with write_transaction(SourceVideo._meta.db):
+        query = SourceVideo.select().where(SourceVideo.id == video_id)
+        if SourceVideo._meta.db.engine_type == "postgres":
+            query = query.lock_rows("UPDATE")
+        video = await query.first()
+        if video is None:
+            raise NotFound(f"video {video_id} does not exist", "list videos with `heaters videos`")
+        if expected_version is not None and expected_version != video["cut_version"]:
+            raise Conflict(
+                f"video {video_id} changed: version is {video['cut_version']}, not {expected_version}",
+                "reload the clips and try again",
+            )
+        yield video
+
+
+def _require_ready(video: dict[str, Any]) -> None:
+    if video["state"] != "ready" or video["total_frames"] <= 0:
+        raise Conflict(f"video {video['id']} is {video['state']}, not ready for review", "wait for detection")
+
+
+def _require_unlocked(clips: Sequence[dict[str, Any]]) -> None:
+    for clip in clips:
+        if clip["state"] in LOCKED_CLIP_STATES:
+            raise Conflict(
+                f"clip {clip['id']} [{clip['start_frame']}, {clip['end_frame']}) is {clip['state']}",
+                "cut operations touch only clips that are not exported yet",
+            )
+
+
+def _live():  # type: ignore[no-untyped-def]
+    return Clip.state != "superseded"
+
+
+async def _clip_at(video_id: int, frame: int) -> dict[str, Any] | None:
+    return await Clip.select().where(
+        (Clip.source_video == video_id) & _live() & (Clip.start_frame <= frame) & (Clip.end_frame > frame)
+    ).first()
+
+
+async def _clips_around(video: dict[str, Any], frame: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The two live clips that meet at cut ``frame``; ``InvalidCut`` if ``frame`` is not a cut."""
+    total = video["total_frames"]
+    if not 0 <= frame < total:
+        raise InvalidCut(f"frame {frame} is out of range 0..{total - 1}", code="out_of_range")
+    rows = await Clip.select().where(
+        (Clip.source_video == video["id"]) & _live()
+        & ((Clip.end_frame == frame) | (Clip.start_frame == frame))
+    ).order_by(Clip.start_frame)
+    if frame == 0 or len(rows) != 2:
+        raise InvalidCut(f"frame {frame} is not a cut", "list cuts with `heaters cuts list`", code="not_a_cut")
+    return rows[0], rows[1]
+
+
+async def _swap(
+    video: dict[str, Any],
+    *,
+    kind: str,
+    user: str,
+    removed: Sequence[dict[str, Any]],
+    new_spans: Sequence[cuts.Span] = (),
+    revive: dict[int, str] | None = None,
+    frame: int | None = None,
+    old_frame: int | None = None,
+    undoes: int | None = None,
+    metadata: dict[str, Any] | None = None,
+) -> OpResult:
+    """Replace ``removed`` by new clips over ``new_spans`` or by revived clips ``{id: state}``; audit it."""
+    stamp = now()
+    created: list[int] = []
+    if new_spans:
+        rows = await Clip.insert(
+            *(Clip(source_video=video["id"], start_frame=s.start, end_frame=s.end, state="pending_review",
+                   created_at=stamp, updated_at=stamp) for s in new_spans)
+        ).returning(Clip.id)
+        created = [row["id"] for row in rows]
+    for clip_id, state in (revive or {}).items():
+        await Clip.update({Clip.state: state, Clip.superseded_by_op: None, Clip.updated_at: stamp}).where(
+            (Clip.id == clip_id) & (Clip.state == "superseded")
+        )
+        created.append(clip_id)
+    version = video["cut_version"] + 1
+    removed_ids = [clip["id"] for clip in removed]
+    meta = {"removed_states": {str(c["id"]): c["state"] for c in removed}, **(metadata or {})}
+    op = await CutOperation.insert(
+        CutOperation(source_video=video["id"], kind=kind, frame=frame, old_frame=old_frame, user=user,
+                     removed_clip_ids=removed_ids, created_clip_ids=created, undoes=undoes,
+                     cut_version=version, created_at=stamp, metadata=meta)
+    ).returning(CutOperation.id)
+    op_id = op[0]["id"]
+    if removed_ids:
+        await Clip.update(
+            {Clip.state: "superseded", Clip.superseded_by_op: op_id, Clip.updated_at: stamp}
+        ).where(Clip.id.is_in(removed_ids))
+    await SourceVideo.update({SourceVideo.cut_version: version, SourceVideo.updated_at: stamp}).where(
+        SourceVideo.id == video["id"]
+    )
+    if removed:
+        await _check_partition(video["id"], removed, created)
+    return OpResult(op_id, kind, video["id"], version, tuple(removed_ids), tuple(created))
+
+
+async def _check_partition(video_id: int, removed: Sequence[dict[str, Any]], created: Sequence[int]) -> None:
+    """The live clips over the range the removed clips covered must be exactly the new ones, gap-free."""
+    lo = min(c["start_frame"] for c in removed)
+    hi = max(c["end_frame"] for c in removed)
+    rows = await Clip.select(Clip.id, Clip.start_frame, Clip.end_frame).where(
+        (Clip.source_video == video_id) & _live() & (Clip.start_frame < hi) & (Clip.end_frame > lo)
+    )
+    spans = [cuts.Span(r["start_frame"] - lo, r["end_frame"] - lo) for r in rows]
+    problems = cuts.mece_problems(spans, hi - lo)
+    if problems or {r["id"] for r in rows} != set(created):
+        raise MeceViolation(f"operation would break the partition of frames {lo}..{hi - 1}: {problems}")
+
+
+async def add_cut(
+    video_id: int, frame: int, *, user: str, expected_version: int | None = None, min_length: int = 1
+) -> OpResult:
+    """Split the clip containing ``frame`` so that a new clip starts at ``frame``."""
+    async with locked_video(video_id, expected_version) as video:
+        _require_ready(video)
+        total = video["total_frames"]
+        clip = await _clip_at(video_id, frame) if 0 <= frame < total else None
+        if clip is None:
+            raise InvalidCut(f"frame {frame} is out of range 0..{total - 1}", code="out_of_range")
+        local = tuple(c for c in (clip["start_frame"], clip["end_frame"]) if 0 < c < total)
+        cuts.check_new_cut(local, frame, total, min_length)
+        _require_unlocked([clip])
+        spans = (cuts.Span(clip["start_frame"], frame), cuts.Span(frame, clip["end_frame"]))
+        return await _swap(video, kind="add", user=user, removed=[clip], new_spans=spans, frame=frame)
+
+
+async def remove_cut(video_id: int, frame: int, *, user: str, expected_version: int | None = None) -> OpResult:
+    """Merge the two clips that meet at ``frame``."""
+    async with locked_video(video_id, expected_version) as video:
+        _require_ready(video)
+        left, right = await _clips_around(video, frame)
+        _require_unlocked([left, right])
+        span = cuts.Span(left["start_frame"], right["end_frame"])
+        return await _swap(video, kind="remove", user=user, removed=[left, right], new_spans=[span], frame=frame)
+
+
+async def move_cut(
+    video_id: int, old: int, new: int, *, user: str, expected_version: int | None = None, min_length: int = 1
+) -> OpResult:
+    """Move the cut at ``old`` to ``new`` between its neighbouring cuts."""
+    async with locked_video(video_id, expected_version) as video:
+        _require_ready(video)
+        total = video["total_frames"]
+        left, right = await _clips_around(video, old)
+        local = tuple(c for c in (left["start_frame"], old, right["end_frame"]) if 0 < c < total)
+        cuts.move_cut(local, old, new, total, min_length)
+        _require_unlocked([left, right])
+        spans = (cuts.Span(left["start_frame"], new), cuts.Span(new, right["end_frame"]))
+        return await _swap(
+            video, kind="move", user=user, removed=[left, right], new_spans=spans, frame=new, old_frame=old
+        )
+
+
+async def decide(
+    clip_id: int, decision: str, *, user: str, expected_version: int | None = None
+) -> OpResult:
+    """Record a review decision (``approve``, ``skip`` or ``reject``) on a live clip."""
+    if decision not in DECISION_STATES:
+        raise InvalidCut(f"unknown decision {decision!r}", "use approve, skip or reject", code="bad_decision")
+    clip = await Clip.select(Clip.source_video).where(Clip.id == clip_id).first()
+    if clip is None:
+        raise NotFound(f"clip {clip_id} does not exist")
+    async with locked_video(clip["source_video"], expected_version) as video:
+        _require_ready(video)
+        row = await Clip.select().where(Clip.id == clip_id).first()
+        assert row is not None
+        if row["state"] == "superseded":
+            raise Conflict(f"clip {clip_id} was replaced by a cut operation", "reload the clips")
+        _require_unlocked([row])
+        result = await _set_state(video, row, DECISION_STATES[decision], kind=decision, user=user)
+    if decision == "approve":
+        queue.enqueue("export", clip_id)
+    return result
+
+
+async def approve(clip_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
+    return await decide(clip_id, "approve", user=user, expected_version=expected_version)
+
+
+async def skip(clip_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
+    return await decide(clip_id, "skip", user=user, expected_version=expected_version)
+
+
+async def reject(clip_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
+    return await decide(clip_id, "reject", user=user, expected_version=expected_version)
+
+
+async def _set_state(
+    video: dict[str, Any], clip: dict[str, Any], state: str, *, kind: str, user: str, undoes: int | None = None
+) -> OpResult:
+    stamp = now()
+    reviewed = {Clip.reviewed_by: user, Clip.reviewed_at: stamp} if state != "pending_review" else {
+        Clip.reviewed_by: "", Clip.reviewed_at: None}
+    await Clip.update({Clip.state: state, Clip.updated_at: stamp, Clip.error: "", Clip.attempts: 0,
+                       **reviewed}).where(Clip.id == clip["id"])
+    version = video["cut_version"] + 1
+    op = await CutOperation.insert(
+        CutOperation(source_video=video["id"], kind=kind, frame=clip["start_frame"], user=user, undoes=undoes,
+                     cut_version=version, created_at=stamp,
+                     metadata={"clip_id": clip["id"], "old_state": clip["state"], "new_state": state})
+    ).returning(CutOperation.id)
+    await SourceVideo.update({SourceVideo.cut_version: version, SourceVideo.updated_at: stamp}).where(
+        SourceVideo.id == video["id"]
+    )
+    return OpResult(op[0]["id"], kind, video["id"], version, (), ())
+
+
+async def _history(video_id: int, user: str) -> AsyncIterator[dict[str, Any]]:
+    """The user's operations on the video, newest first, fetched a page at a time."""
+    before: int | None = None
+    while True:
+        where = (CutOperation.source_video == video_id) & (CutOperation.user == user)
+        if before is not None:
+            where = where & (CutOperation.id < before)
+        page = await CutOperation.select().where(where).order_by(CutOperation.id, ascending=False).limit(
+            100
+        ).output(load_json=True)
+        for row in page:
+            yield row
+        if len(page) < 100:
+            return
+        before = page[-1]["id"]
+
+
+async def _undo_target(video_id: int, user: str) -> dict[str, Any] | None:
+    """Top of the user's done stack: the newest of their operations that is not currently undone."""
+    decided: dict[int, bool] = {}  # op id -> is applied, by the newest event about it
+    targets: dict[int, int] = {}  # undo op id -> the op it undid
+    async for op in _history(video_id, user):
+        if op["kind"] == "undo":
+            targets[op["id"]] = op["undoes"]
+            decided.setdefault(op["undoes"], False)
+        elif op["kind"] == "redo":
+            target = targets.get(op["undoes"]) or await _undone_by(op["undoes"])
+            decided.setdefault(target, True)
+        elif decided.get(op["id"], True):
+            return op
+    return None
+
+
+async def _undone_by(undo_id: int) -> int:
+    row = await CutOperation.select(CutOperation.undoes).where(CutOperation.id == undo_id).first()
+    assert row is not None
+    return int(row["undoes"])
+
+
+async def _redo_target(video_id: int, user: str) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """Top of the user's redo stack, as ``(undo op, undone op)``; empty after any new regular operation."""
+    redone: set[int] = set()
+    async for op in _history(video_id, user):
+        if op["kind"] in REGULAR_KINDS:
+            return None
+        if op["kind"] == "redo":
+            redone.add(op["undoes"])
+        elif op["kind"] == "undo" and op["id"] not in redone:
+            target = await CutOperation.select().where(CutOperation.id == op["undoes"]).output(load_json=True).first()
+            assert target is not None
+            return op, target
+    return None
+
+
+async def _live_clips(ids: Sequence[int]) -> list[dict[str, Any]]:
+    rows = await Clip.select().where(Clip.id.is_in(list(ids))) if ids else []
+    if len(rows) != len(ids) or any(r["state"] == "superseded" for r in rows):
+        raise Conflict("the clips of that operation were changed since", "it can no longer be undone or redone")
+    return sorted(rows, key=lambda r: r["start_frame"])
+
+
+async def undo(video_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
+    """Reverse the user's last operation on the video that is still in effect; the undo is itself logged."""
+    async with locked_video(video_id, expected_version) as video:
+        _require_ready(video)
+        target = await _undo_target(video_id, user)
+        if target is None:
+            raise Conflict(f"{user} has nothing to undo on video {video_id}")
+        return await _reverse(video, target, kind="undo", undoes=target["id"], user=user)
+
+
+async def redo(video_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
+    """Re-apply the operation the user undid last, unless they have made a new one since."""
+    async with locked_video(video_id, expected_version) as video:
+        _require_ready(video)
+        found = await _redo_target(video_id, user)
+        if found is None:
+            raise Conflict(f"{user} has nothing to redo on video {video_id}")
+        undo_op, target = found
+        result = await _reapply(video, undo_op, target, user=user)
+    if target["kind"] == "approve":
+        queue.enqueue("export", target["metadata"]["clip_id"])
+    return result
+
+
+async def _reverse(video: dict[str, Any], target: dict[str, Any], *, kind: str, undoes: int, user: str) -> OpResult:
+    meta = target["metadata"]
+    if target["kind"] in DECISION_STATES:
+        return await _flip_decision(video, meta["clip_id"], meta["new_state"], meta["old_state"],
+                                    kind=kind, undoes=undoes, user=user)
+    current = await _live_clips(target["created_clip_ids"])
+    _require_unlocked(current)
+    revive = {int(i): meta["removed_states"][str(i)] for i in target["removed_clip_ids"]}
+    return await _swap(video, kind=kind, user=user, removed=current, revive=revive, undoes=undoes,
+                       frame=target["frame"], old_frame=target["old_frame"],
+                       metadata={"target_kind": target["kind"]})
+
+
+async def _reapply(video: dict[str, Any], undo_op: dict[str, Any], target: dict[str, Any], *, user: str) -> OpResult:
+    meta = target["metadata"]
+    if target["kind"] in DECISION_STATES:
+        return await _flip_decision(video, meta["clip_id"], meta["old_state"], meta["new_state"],
+                                    kind="redo", undoes=undo_op["id"], user=user)
+    current = await _live_clips(target["removed_clip_ids"])
+    _require_unlocked(current)
+    states = undo_op["metadata"]["removed_states"]
+    revive = {int(i): states[str(i)] for i in target["created_clip_ids"]}
+    return await _swap(video, kind="redo", user=user, removed=current, revive=revive, undoes=undo_op["id"],
+                       frame=target["frame"], old_frame=target["old_frame"],
+                       metadata={"target_kind": target["kind"]})
+
+
+async def _flip_decision(
+    video: dict[str, Any], clip_id: int, expected: str, state: str, *, kind: str, undoes: int, user: str
+) -> OpResult:
+    clip = await Clip.select().where(Clip.id == clip_id).first()
+    if clip is None or clip["state"] != expected:
+        found = clip["state"] if clip else "gone"
+        raise Conflict(f"clip {clip_id} is {found}, not {expected}", "it was changed since; nothing to undo")
+    _require_unlocked([clip])
+    return await _set_state(video, clip, state, kind=kind, user=user, undoes=undoes)
