@@ -1,0 +1,90 @@
+"""What every command shares: settings, the database connection, error rendering, JSON output."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any, TypeVar
+
+import click
+
+from heaters.errors import HeatersError
+from heaters.settings import Settings
+
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
+T = TypeVar("T")
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except HeatersError as exc:
+        fail(exc)
+
+
+def fail(exc: HeatersError) -> Any:
+    """One clear line on stderr (plus the hint), then a non-zero exit."""
+    click.secho(f"error: {exc.message}", fg="red", err=True)
+    if exc.hint:
+        click.echo(f"  hint: {exc.hint}", err=True)
+    sys.exit(2 if exc.status_code in (404, 409, 422) else 1)
+
+
+def run_db(work: Callable[[Settings], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run ``work`` against the configured database; render ``HeatersError`` for the terminal."""
+    from heaters.db.engine import connect
+
+    settings = settings or load_settings()
+
+    async def wrapped() -> T:
+        async with connect(settings):
+            return await work(settings)
+
+    try:
+        return asyncio.run(wrapped())
+    except HeatersError as exc:
+        return fail(exc)
+    except OSError as exc:  # database unreachable
+        return fail(HeatersError(f"cannot reach the database: {exc}", "check DATABASE_URL and `heaters migrate`"))
+
+
+def echo_json(data: Any) -> None:
+    click.echo(json.dumps(data, indent=2, default=_default))
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    return str(value)
+
+
+def json_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")(f)
+
+
+def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--user", "user", default="cli", show_default=True, envvar="HEATERS_USER",
+        help="Name recorded in the audit log (env HEATERS_USER).",
+    )(f)
+
+
+def version_option(f: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option(
+        "--expected-version", type=int, default=None,
+        help="Refuse (exit 2) unless the video is still at this cut_version.",
+    )(f)
+
+
+def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
+    """A plain aligned table: readable in a terminal, easy to grep."""
+    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
+    for r in cells:
+        click.echo("  ".join(v.ljust(w) for v, w in zip(r, widths, strict=True)))
