@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 
 from heaters.errors import InvalidCut, MeceViolation
 
@@ -38,7 +39,7 @@ def spans_from_cuts(cuts: Iterable[int], total: int) -> tuple[Span, ...]:
         if not 0 < frame < total:
             raise InvalidCut(f"cut at frame {frame} is outside 1..{total - 1}", code="out_of_range")
     bounds = [0, *ordered, total]
-    return tuple(Span(a, b) for a, b in zip(bounds, bounds[1:], strict=False))
+    return tuple(Span(a, b) for a, b in pairwise(bounds))
 
 
 def cuts_from_spans(spans: Sequence[Span]) -> Cuts:
@@ -58,7 +59,7 @@ def mece_problems(spans: Sequence[Span], total: int) -> list[str]:
         problems.append(f"gap at frame 0: first clip starts at {ordered[0].start}")
     if ordered[0].start < 0:
         problems.append(f"clip [{ordered[0].start}, {ordered[0].end}) starts before frame 0")
-    for left, right in zip(ordered, ordered[1:], strict=False):
+    for left, right in pairwise(ordered):
         if right.start > left.end:
             problems.append(f"gap at frame {left.end}: frames {left.end}..{right.start - 1} are in no clip")
         elif right.start < left.end:

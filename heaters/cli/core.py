@@ -8,7 +8,14 @@ from typing import Any
 import click
 
 from heaters.cli.common import (
-    CONTEXT, echo_json, json_option, load_settings, run_db, table, user_option, version_option,
+    CONTEXT,
+    echo_json,
+    json_option,
+    load_settings,
+    run_db,
+    table,
+    user_option,
+    version_option,
 )
 from heaters.settings import Settings
 

@@ -16,6 +16,19 @@ from heaters.errors import ConfigError
 from heaters.settings import Settings
 
 
+class HeatersSQLiteEngine(SQLiteEngine):
+    """SQLite with ``synchronous=NORMAL`` on transaction connections.
+
+    In WAL mode that skips the fsync at each commit; a committed write survives a crash of the process and is
+    only at risk on power loss, which suits a single-machine review database and halves commit latency.
+    """
+
+    async def get_connection(self):  # type: ignore[no-untyped-def]
+        connection = await super().get_connection()
+        await connection.execute("PRAGMA synchronous=NORMAL")
+        return connection
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.resolved_database_url
     scheme = urlsplit(url).scheme
@@ -23,7 +36,7 @@ def make_engine(settings: Settings) -> Engine:
         # sqlite:///relative/path or sqlite:////absolute/path, as in SQLAlchemy.
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SQLiteEngine(path=str(path), timeout=settings.sqlite_timeout)
+        return HeatersSQLiteEngine(path=str(path), timeout=settings.sqlite_timeout)
     if scheme in ("postgres", "postgresql"):
         return PostgresEngine(config={"dsn": url})
     raise ConfigError(f"DATABASE_URL scheme {scheme!r} is not supported", "use postgres://… or sqlite:///…")
@@ -51,6 +64,9 @@ async def connect(settings: Settings) -> AsyncIterator[Engine]:
     """Bind the tables to the configured database for the duration of the block (with a pool on Postgres)."""
     engine = make_engine(settings)
     bind(engine)
+    if isinstance(engine, SQLiteEngine):
+        # WAL: readers never block the writer and a commit costs one fsync; the mode persists in the file.
+        await engine.run_ddl("PRAGMA journal_mode=WAL")
     if isinstance(engine, PostgresEngine):
         try:
             await engine.start_connection_pool(min_size=1, max_size=10)

@@ -9,6 +9,7 @@ small runner keeps Piccolo's schema API and drops the global lookup.
 from __future__ import annotations
 
 import importlib.util
+from datetime import UTC
 from pathlib import Path
 from types import ModuleType
 
@@ -54,7 +55,7 @@ def _select_names():  # type: ignore[no-untyped-def]
 
 async def migrate(engine: Engine) -> list[str]:
     """Apply every pending migration; return the names applied now."""
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     from piccolo.querystring import QueryString
 
@@ -71,7 +72,7 @@ async def migrate(engine: Engine) -> list[str]:
                 QueryString(
                     "INSERT INTO heaters_migration (name, applied_at) VALUES ({}, {})",
                     path.stem,
-                    datetime.now(timezone.utc).isoformat(),
+                    datetime.now(UTC).isoformat(),
                 )
             )
             done.append(path.stem)

@@ -185,7 +185,8 @@ def make_video(
     """Encode a synthetic video and return its ground truth.
 
     ``shots`` (or the shortcut ``shot_frames``: hard cuts between shots of those lengths) describe the
-    timeline. ``vfr`` writes irregular timestamps (frames lasting 0.5–2 nominal frame times), like a phone.
+    timeline. ``vfr`` writes irregular timestamps (frames lasting 0.5–1.5 nominal frame times, 1 on average),
+    like a phone.
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -205,7 +206,7 @@ def make_video(
         cc = stream.codec_context
         cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 6, 6, 6, 1
         if vfr:
-            stream.time_base = Fraction(1, 90000)
+            stream.time_base = cc.time_base = Fraction(1, 90000)
         audio_stream = out.add_stream("aac", rate=48000, layout="mono") if audio else None
 
         tick = 0.0
@@ -214,12 +215,12 @@ def make_video(
             if number_pattern:
                 draw_frame_number(rgb, n)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
-                format="yuv420p", dst_colorspace="itu601", dst_color_range="mpeg"
+                format="yuv420p", dst_colorspace="ITU601", dst_color_range="MPEG"
             )
             if vfr:
                 frame.pts = round(tick * 90000 / fps)
                 frame.time_base = Fraction(1, 90000)
-                tick += float(rng.choice([0.5, 1.0, 1.0, 1.5, 2.0]))
+                tick += float(rng.choice([0.5, 1.0, 1.0, 1.5]))
             else:
                 frame.pts = n
                 frame.time_base = 1 / fps

@@ -44,11 +44,14 @@ async def create_initial_clips(video_id: int, initial_cuts: Iterable[int], total
         if existing:
             return [row["id"] for row in existing]
         stamp = now()
-        rows = await Clip.insert(
-            *(Clip(source_video=video_id, start_frame=s.start, end_frame=s.end, created_at=stamp, updated_at=stamp)
-              for s in spans)
-        ).returning(Clip.id)
-        return [row["id"] for row in rows]
+        ids: list[int] = []
+        for first in range(0, len(spans), 1000):  # Postgres caps one statement at 32767 parameters
+            rows = await Clip.insert(
+                *(Clip(source_video=video_id, start_frame=s.start, end_frame=s.end, created_at=stamp,
+                       updated_at=stamp) for s in spans[first:first + 1000])
+            ).returning(Clip.id)
+            ids.extend(row["id"] for row in rows)
+        return ids
 
 
 async def get_video(video_id: int) -> dict[str, Any]:

@@ -46,7 +46,7 @@ class S3Storage:
         if not bucket:
             raise ConfigError("S3 storage needs a bucket name", "set S3_BUCKET_NAME")
         if len(bucket) < 3:
-            raise ConfigError(f"S3 bucket name {bucket!r} is too short (3 characters at least)", "fix S3_BUCKET_NAME")
+            raise ConfigError(f"S3 bucket name {bucket!r} is too short", "use 3 characters or more")
         if not 0 < presign_seconds <= MAX_PRESIGN_SECONDS:
             raise ConfigError(
                 f"presigned URLs cannot live {presign_seconds} s",
@@ -61,7 +61,7 @@ class S3Storage:
         self.client = client or _make_client(endpoint_url, region)
         from boto3.s3.transfer import TransferConfig
 
-        # Parts of 16 MiB keep a 100 GB master far below S3's 10,000-part limit.
+        # 16 MiB parts; for files too large for 10,000 such parts the transfer layer enlarges them itself.
         self.transfer = TransferConfig(
             multipart_threshold=multipart_threshold,
             multipart_chunksize=max(5 * 2**20, min(multipart_threshold, 16 * 2**20)),
@@ -121,18 +121,21 @@ class S3Storage:
             return b""
         from botocore.exceptions import ClientError
 
-        try:
-            response = self.client.get_object(Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}")
-        except ClientError as exc:
-            if _code(exc) != "InvalidRange":
-                raise self._translate(key, exc) from exc
-            self._head(key)  # a missing key must still say so
-            return b""
-        body = response["Body"]
-        try:
-            return bytes(body.read())
-        finally:
-            body.close()
+        with self._errors(key):
+            try:
+                response = self.client.get_object(
+                    Bucket=self.bucket, Key=key, Range=f"bytes={start}-{end - 1}"
+                )
+            except ClientError as exc:
+                if _code(exc) != "InvalidRange":
+                    raise
+                self._head(key)  # a missing key must still say so
+                return b""
+            body = response["Body"]
+            try:
+                return bytes(body.read())
+            finally:
+                body.close()
 
     def url(self, key: str, kind: Kind | None = None) -> str | None:
         """A CDN URL for proxies when a CDN is configured, else a presigned GET valid ``presign_seconds``."""

@@ -1,0 +1,5 @@
+"""``python -m heaters`` is the ``heaters`` command."""
+
+from heaters.cli import main
+
+main()

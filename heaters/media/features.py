@@ -1,0 +1,163 @@
+"""Per-frame signals for scene detection, computed once while decoding and saved beside the master.
+
+Each frame is reduced to a 32x18 HSV thumbnail (area-averaged, so compression noise and fine motion mostly
+vanish). From the thumbnails we keep only the handful of distances the detector reads, one row per frame:
+
+====  ==========  ========================================================================================
+col   name        meaning (d = mean absolute HSV difference of two thumbnails, 0..255)
+====  ==========  ========================================================================================
+0     diff        d(t-1, t) after the best shift of up to 4x2 thumbnail pixels: how much the picture changes
+                  into frame t that camera motion does not explain (hard cuts spike, pans do not)
+1-4   fwd1..4     d(t-1, t+j): does the picture before t come back within j frames? (a flash starting at t)
+5-8   back1..4    d(t, t-1-j): was frame t already on screen just before? (a flash ending at t)
+9     window      d(mean of t-K..t-1, mean of t..t+K-1): change across the ~K frames around t; peaks once,
+                  mid-transition, for dissolves and fades
+10    span        h(t-K-1, t+K): colour-histogram distance (0..100) of the frames either side of that window;
+                  blind to where colours are, so motion barely moves it while a transition raises it
+11    luma        mean brightness of frame t (0..255)
+====  ==========  ========================================================================================
+
+Missing neighbours (near the ends) are NaN. Twelve float32 per frame is ~4 MB for an hour at 25 fps, so
+re-running detection with other settings costs milliseconds. ``FeatureBuilder`` computes the rows in batches
+as thumbnails stream in, holding only a short window of thumbnails in memory.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+THUMB_W, THUMB_H = 32, 18
+WINDOW = 10  # K above: frames each side compared for gradual transitions
+FLASH = 4  # look this many frames ahead/back for the picture to return
+COLUMNS = ("diff", "fwd1", "fwd2", "fwd3", "fwd4", "back1", "back2", "back3", "back4", "window", "span", "luma")
+SHIFT_X, SHIFT_Y = 4, 2
+HIST_BINS = 16
+_BATCH = 512
+_BACK = WINDOW + 1
+_AHEAD = WINDOW
+
+
+def thumbnails_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(n, THUMB_H, THUMB_W, 3) uint8 RGB -> HSV pixels (n, THUMB_H*THUMB_W*3) float32 and colour histograms
+    (n, 3*HIST_BINS) float32, each channel summing to 1; one OpenCV call and one bincount for the batch."""
+    n = rgb.shape[0]
+    hsv = cv2.cvtColor(rgb.reshape(n * THUMB_H, THUMB_W, 3), cv2.COLOR_RGB2HSV).reshape(n, -1, 3)
+    bins = hsv.astype(np.int64) * HIST_BINS
+    bins[..., 0] //= 180  # OpenCV hue is 0..179
+    bins[..., 1:] //= 256
+    bins += np.arange(3) * HIST_BINS + (np.arange(n) * 3 * HIST_BINS)[:, None, None]
+    hist = np.bincount(bins.ravel(), minlength=n * 3 * HIST_BINS).reshape(n, 3 * HIST_BINS)
+    return hsv.reshape(n, -1).astype(np.float32), (hist / hsv.shape[1]).astype(np.float32)
+
+
+class FeatureBuilder:
+    """Feed RGB thumbnails in frame order with ``add``; ``finish`` returns the (frames, 12) float32 table."""
+
+    def __init__(self) -> None:
+        self._pending: list[np.ndarray] = []  # RGB thumbnails not yet converted
+        self._hsv = np.zeros((0, THUMB_W * THUMB_H * 3), np.float32)  # frames [base, base + len)
+        self._hist = np.zeros((0, 3 * HIST_BINS), np.float32)  # same frames
+        self._base = 0
+        self._luma: list[float] = []
+        self._rows: list[np.ndarray] = []
+        self._done = 0  # frames whose rows are computed
+
+    @property
+    def frames(self) -> int:
+        return self._base + len(self._hsv) + len(self._pending)
+
+    def add(self, thumb: np.ndarray) -> None:
+        self._pending.append(thumb)
+        if len(self._pending) >= _BATCH:
+            self._absorb()
+            ready = self._base + len(self._hsv) - _AHEAD
+            if ready - self._done >= _BATCH:
+                self._compute(ready, final=False)
+
+    def add_many(self, thumbs: np.ndarray) -> None:
+        for thumb in thumbs:
+            self.add(thumb)
+
+    def finish(self) -> np.ndarray:
+        self._absorb()
+        self._compute(self._base + len(self._hsv), final=True)
+        if not self._rows:
+            return np.zeros((0, len(COLUMNS)), np.float32)
+        return np.concatenate(self._rows).astype(np.float32)
+
+    def _absorb(self) -> None:
+        if self._pending:
+            rgb = np.stack(self._pending)
+            hsv, hist = thumbnails_to_hsv(rgb)
+            self._luma.extend(rgb.mean(axis=(1, 2, 3)).tolist())
+            self._hsv = np.concatenate([self._hsv, hsv])
+            self._hist = np.concatenate([self._hist, hist])
+            self._pending = []
+
+    def _compute(self, stop: int, *, final: bool) -> None:
+        if stop <= self._done:
+            return
+        total = self._base + len(self._hsv) if final else None
+        self._rows.append(_rows(self._hsv, self._hist, self._base, self._done, stop, total, self._luma))
+        self._done = stop
+        drop = max(0, self._done - _BACK - self._base)
+        self._hsv = self._hsv[drop:]
+        self._hist = self._hist[drop:]
+        self._base += drop
+
+
+def _rows(
+    hsv: np.ndarray, hist: np.ndarray, base: int, start: int, stop: int, total: int | None, luma: list[float]
+) -> np.ndarray:
+    """Rows for global frames [start, stop); ``hsv``/``hist`` hold frames [base, base+len); ``total`` is known at
+    the end of the stream (frames past it are missing), else every needed future frame is present."""
+    limit = base + len(hsv) if total is None else total
+    t = np.arange(start, stop)
+    out = np.full((len(t), len(COLUMNS)), np.nan, np.float32)
+    hist_scale = 100.0 / 6.0  # L1 of three distributions is 0..6
+
+    def dist(a: np.ndarray, b: np.ndarray, table: np.ndarray = hsv, scale: float = 1.0) -> np.ndarray:
+        ok = (a >= 0) & (b >= 0) & (a < limit) & (b < limit)
+        res = np.full(len(t), np.nan, np.float32)
+        if ok.any():
+            res[ok] = np.abs(table[a[ok] - base] - table[b[ok] - base]).sum(axis=1) * (scale / table.shape[1])
+        return res
+
+    out[:, 0] = _shifted_dist(hsv, t - 1 - base, t - base, t >= 1)
+    for j in range(1, FLASH + 1):
+        out[:, j] = dist(t - 1, t + j)
+        out[:, FLASH + j] = dist(t, t - 1 - j)
+    # Window means from a cumulative sum over the held thumbnails, clipped at the ends of the video.
+    csum = np.concatenate([np.zeros((1, hsv.shape[1]), np.float64), np.cumsum(hsv, axis=0, dtype=np.float64)])
+    lo = np.maximum(t - WINDOW, max(base, 0))
+    hi = np.minimum(t + WINDOW, limit)
+    ok = (t > lo) & (hi > t)
+    if ok.any():
+        tt, ll, hh = t[ok] - base, lo[ok] - base, hi[ok] - base
+        before = (csum[tt] - csum[ll]) / (tt - ll)[:, None]
+        after = (csum[hh] - csum[tt]) / (hh - tt)[:, None]
+        out[ok, 9] = np.abs(before - after).mean(axis=1)
+    hscale = hist_scale * hist.shape[1]
+    out[:, 10] = dist(np.maximum(t - WINDOW - 1, 0), np.minimum(t + WINDOW, limit - 1), hist, hscale)
+    out[t == 0, 10] = np.nan
+    out[:, 11] = np.asarray(luma[start:stop], np.float32)
+    return out
+
+
+def _shifted_dist(hsv: np.ndarray, a: np.ndarray, b: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """Mean HSV difference between thumbnails a and b, minimised over small shifts of a: a pan or shake moves
+    the picture by a few thumbnail pixels, a cut replaces it."""
+    res = np.full(len(a), np.nan, np.float32)
+    if not ok.any():
+        return res
+    frames = hsv.reshape(len(hsv), THUMB_H, THUMB_W, 3)
+    before, after = frames[a[ok]], frames[b[ok]]
+    core = after[:, SHIFT_Y : THUMB_H - SHIFT_Y, SHIFT_X : THUMB_W - SHIFT_X]
+    best = np.full(len(core), np.inf, np.float32)
+    for dy in range(-SHIFT_Y, SHIFT_Y + 1):
+        for dx in range(-SHIFT_X, SHIFT_X + 1):
+            moved = before[:, SHIFT_Y + dy : THUMB_H - SHIFT_Y + dy, SHIFT_X + dx : THUMB_W - SHIFT_X + dx]
+            np.minimum(best, np.abs(moved - core).mean(axis=(1, 2, 3)), out=best)
+    res[ok] = best
+    return res

@@ -1,0 +1,104 @@
+"""The frame index of a finished proxy: where each frame's bytes are, for the browser's WebCodecs player.
+
+The player fetches a clip's window of this index, then each frame's bytes with an HTTP Range request, and
+hands them unchanged to ``VideoDecoder`` as a key chunk (the proxy is all-intra, so every frame decodes on
+its own). The index is read back from the finished MP4 by demuxing it, so it describes exactly the bytes
+that are served. The JSON layout is a contract with ``web/static`` — keep it::
+
+    {"version": 1, "codec": "avc1.64001f", "description": "<base64 avcC>", "width": W, "height": H,
+     "fps": "30000/1001", "frames": N, "offsets": [...], "sizes": [...]}
+
+``offsets[n]``/``sizes[n]`` are frame n's byte range in presentation order.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from heaters.errors import MediaError
+from heaters.media.probe import normalise_rate, open_media, require_video
+
+INDEX_VERSION = 1
+
+
+def avc_codec_string(avcc: bytes) -> str:
+    """The WebCodecs codec string (profile, constraints, level) from an avcC record."""
+    if len(avcc) < 4 or avcc[0] != 1:
+        raise MediaError(
+            "the proxy's H.264 stream has no avcC description", "re-encode the proxy as H.264 in MP4"
+        )
+    return "avc1.%02X%02X%02X" % (avcc[1], avcc[2], avcc[3])  # noqa: UP031 - the format is the spec
+
+
+def build_index(
+    proxy_path: str | Path, fps: Fraction | None = None, *, require_keyframes: bool = True
+) -> dict[str, Any]:
+    """Demux ``proxy_path`` and return its frame index (see the module docstring for the layout).
+
+    ``fps`` defaults to the stream's rate; ``require_keyframes`` rejects a proxy in which some frame cannot be
+    decoded on its own, because the player would show garbage there.
+    """
+    name = Path(proxy_path).name
+    with open_media(proxy_path) as container:
+        stream = require_video(container, name)
+        cc = stream.codec_context
+        if cc.name != "h264":
+            raise MediaError(f"{name} is {cc.name}, not H.264", "the player needs an H.264 proxy")
+        avcc = bytes(cc.extradata or b"")
+        codec = avc_codec_string(avcc)
+        rate = fps or normalise_rate(stream.average_rate, stream.guessed_rate)
+        packets: list[tuple[int, int, int]] = []
+        for packet in container.demux(stream):
+            if packet.size == 0 or packet.pos is None or packet.pos < 0:
+                continue  # the demuxer's end-of-stream marker
+            if require_keyframes and not packet.is_keyframe:
+                raise MediaError(
+                    f"{name}: frame {len(packets)} is not a keyframe", "proxies must be encoded all-intra"
+                )
+            order = packet.pts if packet.pts is not None else len(packets)
+            packets.append((order, packet.pos, packet.size))
+        width, height = cc.width, cc.height
+    if not packets:
+        raise MediaError(f"{name} holds no video frames", "re-encode the proxy")
+    packets.sort()
+    return {
+        "version": INDEX_VERSION,
+        "codec": codec,
+        "description": base64.b64encode(avcc).decode("ascii"),
+        "width": width,
+        "height": height,
+        "fps": f"{rate.numerator}/{rate.denominator}",
+        "frames": len(packets),
+        "offsets": [p[1] for p in packets],
+        "sizes": [p[2] for p in packets],
+    }
+
+
+def index_window(index: dict[str, Any], start: int, end: int) -> dict[str, Any]:
+    """The part of ``index`` for frames ``[start, end)``: the same keys, with ``offsets``/``sizes`` sliced so
+    that entry i is frame ``start + i``, ``frames`` the window's length, plus ``start``, ``end`` and
+    ``total_frames`` (the whole video's count)."""
+    total = int(index["frames"])
+    if not 0 <= start < end <= total:
+        raise MediaError(
+            f"frames [{start}, {end}) are outside the video's [0, {total})", "ask for a range inside the video"
+        )
+    window = dict(index)
+    window.update(
+        frames=end - start,
+        offsets=index["offsets"][start:end],
+        sizes=index["sizes"][start:end],
+        start=start,
+        end=end,
+        total_frames=total,
+    )
+    return window
+
+
+def dumps(index: dict[str, Any]) -> str:
+    """Compact JSON for storage and HTTP (the offsets list dominates the size)."""
+    return json.dumps(index, separators=(",", ":"))

@@ -1,0 +1,121 @@
+"""What is in a media file: size, frame rate, duration, streams — or a clear reason it cannot be used.
+
+``probe`` reads only the container headers (and at most one decoded frame, for rotation), so it is cheap
+enough to run on upload. Every way a file can be unusable becomes a ``MediaError`` naming the file and the
+problem, because "Invalid data found when processing input" helps nobody.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+
+from heaters.errors import MediaError
+
+# Frame rates people actually shoot and publish; an average rate within 1.5% of one of these is that rate.
+STANDARD_RATES = (
+    Fraction(24000, 1001), Fraction(24), Fraction(25), Fraction(30000, 1001), Fraction(30),
+    Fraction(48), Fraction(50), Fraction(60000, 1001), Fraction(60), Fraction(15), Fraction(12),
+    Fraction(120), Fraction(100),
+)
+
+
+@dataclass(frozen=True)
+class ProbeResult:
+    width: int
+    height: int
+    fps: Fraction
+    duration: float
+    frames: int
+    has_audio: bool
+    has_video: bool
+    rotation: int
+    codec: str
+    pix_fmt: str
+
+    @property
+    def display_size(self) -> tuple[int, int]:
+        """Width and height after applying ``rotation`` (what a viewer sees)."""
+        return (self.height, self.width) if self.rotation % 180 else (self.width, self.height)
+
+
+def normalise_rate(rate: Fraction | None, fallback: Fraction | None = None) -> Fraction:
+    """A constant frame rate for the timeline: a standard rate if the stream's average is close to one."""
+    candidate = rate if rate else fallback
+    if not candidate or candidate <= 0 or candidate > 1000:
+        return Fraction(25)
+    for standard in STANDARD_RATES:
+        if abs(candidate - standard) / standard < Fraction(15, 1000):
+            return standard
+    return Fraction(candidate).limit_denominator(1001)
+
+
+def open_media(path: str | Path) -> av.container.InputContainer:
+    """Open ``path`` for reading, turning every failure into a ``MediaError`` a person understands."""
+    p = Path(path)
+    if not p.exists():
+        raise MediaError(f"{p.name}: file not found", f"check the path {p}")
+    if p.stat().st_size == 0:
+        raise MediaError(f"{p.name} is empty (0 bytes)", "the download or upload did not finish; fetch it again")
+    try:
+        return av.open(str(p), "r")
+    except av.error.InvalidDataError as exc:
+        raise MediaError(
+            f"{p.name} is not a video file this tool can read ({exc.strerror})",
+            "check that it is a video (e.g. MP4, MKV, WebM, MOV) and that it downloaded completely",
+        ) from None
+    except av.error.FFmpegError as exc:
+        raise MediaError(f"{p.name} cannot be opened: {exc}", "check the file is a complete video") from None
+
+
+def require_video(container: av.container.InputContainer, name: str) -> av.VideoStream:
+    """The first video stream, or a ``MediaError`` saying what the file holds instead."""
+    if container.streams.video:
+        return container.streams.video[0]
+    if container.streams.audio:
+        raise MediaError(f"{name} has only audio, no picture", "give a file with a video stream")
+    raise MediaError(f"{name} has no video stream", "give a file with a video stream")
+
+
+def probe(path: str | Path) -> ProbeResult:
+    """Describe the first video stream of ``path``; raise ``MediaError`` if the file has none or is unreadable."""
+    name = Path(path).name
+    with open_media(path) as container:
+        stream = require_video(container, name)
+        cc = stream.codec_context
+        if not cc.width or not cc.height:
+            raise MediaError(f"{name}: the video stream has no picture size", "the file is probably truncated")
+        fps = normalise_rate(stream.average_rate, stream.guessed_rate)
+        duration = 0.0
+        if stream.duration and stream.time_base:
+            duration = float(stream.duration * stream.time_base)
+        elif container.duration:
+            duration = container.duration / av.time_base
+        frames = stream.frames or round(duration * fps)
+        rotation = _rotation(container, stream)
+        return ProbeResult(
+            width=cc.width,
+            height=cc.height,
+            fps=fps,
+            duration=duration,
+            frames=int(frames),
+            has_audio=bool(container.streams.audio),
+            has_video=True,
+            rotation=rotation,
+            codec=cc.name,
+            pix_fmt=cc.pix_fmt or "",
+        )
+
+
+def _rotation(container: av.container.InputContainer, stream: av.VideoStream) -> int:
+    """Clockwise degrees a player turns the picture (0, 90, 180, 270), read from the first frame's display
+    matrix; a file whose first frame does not decode is treated as unrotated here and fails later, clearly."""
+    try:
+        for frame in container.decode(stream):
+            return (-int(frame.rotation)) % 360
+    except av.error.FFmpegError:
+        return 0
+    return 0

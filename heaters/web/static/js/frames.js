@@ -1,0 +1,281 @@
+/**
+ * Frame arithmetic for the review player, with no DOM: frames <-> time with a rational frame rate, timecodes,
+ * which proxy bytes to fetch for a set of frames, a bounded cache policy around the playhead, key-repeat
+ * acceleration, and where the cuts are.
+ *
+ * Everything on the timeline is an integer frame index; seconds only appear at the edges (the `<video>`
+ * fallback and the timecode display). The frame rate stays a fraction so 30000/1001 never drifts.
+ */
+
+/** Parse "30000/1001", "25" or {num, den} into {num, den} (both positive integers). */
+export function parseFps(fps) {
+  if (typeof fps === "object" && fps !== null) return checkFps(Number(fps.num), Number(fps.den));
+  const text = String(fps).trim();
+  const [num, den = "1"] = text.split("/");
+  return checkFps(Number(num), Number(den));
+}
+
+function checkFps(num, den) {
+  if (!Number.isInteger(num) || !Number.isInteger(den) || num <= 0 || den <= 0) {
+    throw new RangeError(`not a frame rate: ${num}/${den}`);
+  }
+  return { num, den };
+}
+
+/** Seconds at which `frame` starts. */
+export function frameToSeconds(frame, fps) {
+  return (frame * fps.den) / fps.num;
+}
+
+/** Seconds at the middle of `frame`: where a `<video>` element must seek to show exactly that frame. */
+export function frameCentreSeconds(frame, fps) {
+  return ((2 * frame + 1) * fps.den) / (2 * fps.num);
+}
+
+/** The frame showing at `seconds` (a tiny tolerance absorbs float error at frame boundaries). */
+export function secondsToFrame(seconds, fps) {
+  return Math.floor((seconds * fps.num) / fps.den + 1e-6);
+}
+
+/** Whole frames per second as a timecode counts them (30 for 29.97). */
+export function nominalRate(fps) {
+  return Math.round(fps.num / fps.den);
+}
+
+/** Drop-frame timecode applies to the NTSC rates 29.97 and 59.94 only. */
+export function isDropFrameRate(fps) {
+  const nominal = nominalRate(fps);
+  return fps.den === 1001 && fps.num === nominal * 1000 && nominal % 30 === 0;
+}
+
+const pad = (n, width = 2) => String(n).padStart(width, "0");
+
+/**
+ * SMPTE-style timecode "HH:MM:SS:FF" of a frame. With `dropFrame` (honoured only at 29.97/59.94) frame
+ * labels 0 and 1 (0..3 at 59.94) are skipped each minute except every tenth, so the label keeps pace with
+ * the wall clock; the separator before the frames becomes ";" as is customary.
+ */
+export function timecode(frame, fps, { dropFrame = false } = {}) {
+  const rate = nominalRate(fps);
+  let label = Math.max(0, Math.floor(frame));
+  const drop = dropFrame && isDropFrameRate(fps);
+  if (drop) {
+    const dropped = (rate / 30) * 2; // labels skipped per minute
+    const perTenMinutes = rate * 600 - dropped * 9;
+    const perMinute = rate * 60 - dropped;
+    const tens = Math.floor(label / perTenMinutes);
+    const rest = label % perTenMinutes;
+    const extra = rest > dropped ? dropped * Math.floor((rest - dropped) / perMinute) : 0;
+    label += dropped * 9 * tens + extra;
+  }
+  const ff = label % rate;
+  const totalSeconds = Math.floor(label / rate);
+  const ss = totalSeconds % 60;
+  const mm = Math.floor(totalSeconds / 60) % 60;
+  const hh = Math.floor(totalSeconds / 3600);
+  return `${pad(hh)}:${pad(mm)}:${pad(ss)}${drop ? ";" : ":"}${pad(ff)}`;
+}
+
+/**
+ * Group frames into byte-range requests. `index` has `start`, `offsets` and `sizes` (for frames
+ * start..start+n-1). Frames whose bytes are adjacent in the file (or separated by at most `maxGap` bytes,
+ * which are fetched and thrown away) share one request, up to `maxBytes` per request.
+ * Returns [{frames: [...], start, end}] with `end` exclusive, in file order.
+ */
+export function planRanges(frames, index, { maxGap = 4096, maxBytes = 8 << 20 } = {}) {
+  const sorted = [...new Set(frames)].sort((a, b) => a - b);
+  const batches = [];
+  let current = null;
+  for (const frame of sorted) {
+    const i = frame - index.start;
+    if (i < 0 || i >= index.offsets.length) throw new RangeError(`frame ${frame} is outside the index window`);
+    const start = index.offsets[i];
+    const end = start + index.sizes[i];
+    const joins = current && start >= current.end && start - current.end <= maxGap && end - current.start <= maxBytes;
+    if (joins) {
+      current.frames.push(frame);
+      current.end = end;
+    } else {
+      current = { frames: [frame], start, end };
+      batches.push(current);
+    }
+  }
+  return batches;
+}
+
+/** Cut the bytes of one fetched batch (an ArrayBuffer of bytes batch.start..batch.end) into its frames. */
+export function sliceBatch(batch, buffer, index) {
+  if (buffer.byteLength !== batch.end - batch.start) {
+    throw new RangeError(`expected ${batch.end - batch.start} bytes, got ${buffer.byteLength}`);
+  }
+  return batch.frames.map((frame) => {
+    const i = frame - index.start;
+    const from = index.offsets[i] - batch.start;
+    return [frame, new Uint8Array(buffer, from, index.sizes[i])];
+  });
+}
+
+/**
+ * Frames to have ready around the playhead, nearest first, leaning the way playback goes: the playhead,
+ * then alternately ahead and behind, with `ahead` frames in the direction of travel and `behind` the
+ * other way, all inside [lo, hi).
+ */
+export function fetchOrder(playhead, lo, hi, { ahead = 12, behind = 4, direction = 1 } = {}) {
+  const order = [];
+  const push = (f) => {
+    if (f >= lo && f < hi) order.push(f);
+  };
+  push(playhead);
+  const forward = direction >= 0 ? ahead : behind;
+  const backward = direction >= 0 ? behind : ahead;
+  for (let d = 1; d <= Math.max(forward, backward); d++) {
+    if (d <= forward) push(playhead + d);
+    if (d <= backward) push(playhead - d);
+  }
+  return order;
+}
+
+/**
+ * A bounded cache of decoded frames. When full, the entry farthest from the playhead goes first (frames
+ * behind it count double, since review mostly moves forward), the least recently used among equals;
+ * `onEvict(value, frame)` releases it (closing a VideoFrame or ImageBitmap is not optional: decoders stall
+ * when their frames are never returned).
+ */
+export class FrameCache {
+  constructor(limit, onEvict = () => {}) {
+    this.limit = Math.max(1, limit);
+    this.onEvict = onEvict;
+    this.entries = new Map(); // frame -> {value, used}
+    this.playhead = 0;
+    this.tick = 0;
+  }
+
+  get size() {
+    return this.entries.size;
+  }
+
+  has(frame) {
+    return this.entries.has(frame);
+  }
+
+  get(frame) {
+    const entry = this.entries.get(frame);
+    if (!entry) return undefined;
+    entry.used = ++this.tick;
+    return entry.value;
+  }
+
+  set(frame, value) {
+    const old = this.entries.get(frame);
+    if (old && old.value !== value) this.onEvict(old.value, frame);
+    this.entries.set(frame, { value, used: ++this.tick });
+    this.trim();
+  }
+
+  /** Move the playhead; entries far from it become the first to go. */
+  focus(playhead) {
+    this.playhead = playhead;
+  }
+
+  cost(frame, entry) {
+    const d = frame - this.playhead;
+    return [d < 0 ? -2 * d : d, -entry.used];
+  }
+
+  trim() {
+    while (this.entries.size > this.limit) {
+      let worst = null;
+      let worstCost = null;
+      for (const [frame, entry] of this.entries) {
+        const cost = this.cost(frame, entry);
+        if (worst === null || cost[0] > worstCost[0] || (cost[0] === worstCost[0] && cost[1] > worstCost[1])) {
+          worst = frame;
+          worstCost = cost;
+        }
+      }
+      this.delete(worst);
+    }
+  }
+
+  delete(frame) {
+    const entry = this.entries.get(frame);
+    if (!entry) return;
+    this.entries.delete(frame);
+    this.onEvict(entry.value, frame);
+  }
+
+  clear() {
+    for (const frame of [...this.entries.keys()]) this.delete(frame);
+  }
+}
+
+/**
+ * Key-repeat acceleration: holding a step key moves 1 frame per repeat at first, then 2, 4 and 8 times
+ * the base step, so a long hold crosses a clip quickly while a tap stays exact.
+ */
+export class KeyRepeat {
+  constructor({ thresholds = [8, 20, 40], now = () => Date.now(), gapMs = 250 } = {}) {
+    this.thresholds = thresholds;
+    this.now = now;
+    this.gapMs = gapMs;
+    this.count = 0;
+    this.key = null;
+    this.last = 0;
+  }
+
+  /** The step for one key event: `base` times the acceleration for this run of repeats. */
+  step(key, base, repeat) {
+    const t = this.now();
+    const continues = repeat && key === this.key && t - this.last <= this.gapMs;
+    this.count = continues ? this.count + 1 : 0;
+    this.key = key;
+    this.last = t;
+    let factor = 1;
+    for (const threshold of this.thresholds) if (this.count >= threshold) factor *= 2;
+    return base * factor;
+  }
+}
+
+/** The clip containing `frame` (clips are sorted and partition the video), or null. */
+export function clipAt(clips, frame) {
+  let lo = 0;
+  let hi = clips.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const clip = clips[mid];
+    if (frame < clip.start_frame) hi = mid - 1;
+    else if (frame >= clip.end_frame) lo = mid + 1;
+    else return clip;
+  }
+  return null;
+}
+
+/** Cut frames (the start of every clip but the first), ascending. */
+export function cutsOf(clips) {
+  return clips.slice(1).map((clip) => clip.start_frame);
+}
+
+/** The last cut before `frame`, or null. */
+export function prevCut(clips, frame) {
+  const cuts = cutsOf(clips).filter((c) => c < frame);
+  return cuts.length ? cuts[cuts.length - 1] : null;
+}
+
+/** The first cut after `frame`, or null. */
+export function nextCut(clips, frame) {
+  return cutsOf(clips).find((c) => c > frame) ?? null;
+}
+
+/** The cut nearest to `frame` (the earlier one on a tie), or null when the video has no cuts. */
+export function nearestCut(clips, frame) {
+  let best = null;
+  for (const c of cutsOf(clips)) {
+    if (best === null || Math.abs(c - frame) < Math.abs(best - frame)) best = c;
+  }
+  return best;
+}
+
+/** Clamp `frame` into [lo, hi - 1]. */
+export function clampFrame(frame, lo, hi) {
+  return Math.min(Math.max(frame, lo), Math.max(lo, hi - 1));
+}
