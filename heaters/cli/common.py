@@ -7,7 +7,7 @@ import json
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -22,10 +22,10 @@ def load_settings() -> Settings:
     try:
         return Settings.from_env()
     except HeatersError as exc:
-        fail(exc)
+        return fail(exc)
 
 
-def fail(exc: HeatersError) -> Any:
+def fail(exc: HeatersError) -> NoReturn:
     """One clear line on stderr (plus the hint), then a non-zero exit."""
     click.secho(f"error: {exc.message}", fg="red", err=True)
     if exc.hint:

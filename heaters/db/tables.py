@@ -10,6 +10,7 @@ from piccolo.columns import (
     Bytea,
     ForeignKey,
     Integer,
+    Serial,
     Text,
     Timestamptz,
     Varchar,
@@ -31,6 +32,7 @@ OPERATION_KINDS = ("add", "remove", "move", "approve", "skip", "reject", "undo",
 
 
 class SourceVideo(Table, tablename="source_video"):
+    id: Serial
     title = Varchar(length=500, default="")
     source = Text(default="")
     state = Varchar(length=32, default="new", index=True)
@@ -57,6 +59,7 @@ class SourceVideo(Table, tablename="source_video"):
 
 
 class Clip(Table, tablename="clip"):
+    id: Serial
     source_video = ForeignKey(references=SourceVideo)
     start_frame = Integer()
     end_frame = Integer()
@@ -75,6 +78,8 @@ class Clip(Table, tablename="clip"):
 class CutOperation(Table, tablename="cut_operation"):
     """Append-only audit log of every cut and review decision."""
 
+    id: Serial
+
     source_video = ForeignKey(references=SourceVideo)
     kind = Varchar(length=16)
     frame = Integer(null=True, default=None)
@@ -89,6 +94,7 @@ class CutOperation(Table, tablename="cut_operation"):
 
 
 class Artifact(Table, tablename="artifact"):
+    id: Serial
     clip = ForeignKey(references=Clip)
     kind = Varchar(length=32)  # "keyframe" or "export"
     key = Varchar(length=500)
@@ -98,6 +104,7 @@ class Artifact(Table, tablename="artifact"):
 
 
 class Embedding(Table, tablename="embedding"):
+    id: Serial
     clip = ForeignKey(references=Clip)
     model = Varchar(length=100)
     dim = Integer()

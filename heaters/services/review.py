@@ -246,8 +246,9 @@ async def _set_state(
     video: dict[str, Any], clip: dict[str, Any], state: str, *, kind: str, user: str, undoes: int | None = None
 ) -> OpResult:
     stamp = now()
-    reviewed = {Clip.reviewed_by: user, Clip.reviewed_at: stamp} if state != "pending_review" else {
-        Clip.reviewed_by: "", Clip.reviewed_at: None}
+    reviewed: dict[Any, Any] = {Clip.reviewed_by: user, Clip.reviewed_at: stamp}
+    if state == "pending_review":
+        reviewed = {Clip.reviewed_by: "", Clip.reviewed_at: None}
     await Clip.update({Clip.state: state, Clip.updated_at: stamp, Clip.error: "", Clip.attempts: 0,
                        **reviewed}).where(Clip.id == clip["id"])
     version = video["cut_version"] + 1
