@@ -36,7 +36,7 @@ def enqueue(stage: str, row_id: int, *, delay_ms: int | None = None) -> bool:
 
     actor_name, queue_name = STAGES[stage]
     options: dict[str, Any] = {}
-    message = dramatiq.Message(
+    message: dramatiq.Message[Any] = dramatiq.Message(
         queue_name=queue_name, actor_name=actor_name, args=(row_id,), kwargs={}, options=options
     )
     _broker.enqueue(message, delay=delay_ms)

@@ -171,7 +171,7 @@ async def set_state(video_id: int, state: str, *, expected: Sequence[str] | None
     values: dict[Any, Any] = {SourceVideo.state: state, SourceVideo.updated_at: now()}
     for name, value in fields.items():
         values[getattr(SourceVideo, name)] = value
-    where = SourceVideo.id == video_id
+    where: Any = SourceVideo.id == video_id
     if expected:
         where = where & SourceVideo.state.is_in(list(expected))
     updated = await SourceVideo.update(values).where(where).returning(SourceVideo.id)
