@@ -84,9 +84,15 @@ def _live():  # type: ignore[no-untyped-def]
 
 
 async def _clip_at(video_id: int, frame: int) -> dict[str, Any] | None:
-    return await Clip.select().where(
-        (Clip.source_video == video_id) & _live() & (Clip.start_frame <= frame) & (Clip.end_frame > frame)
-    ).first()
+    """The live clip containing ``frame``.
+
+    Queries walk the (video, start_frame) index backwards from the frame: a range condition on end_frame would
+    scan every earlier clip of the video, which is what makes long videos slow.
+    """
+    row = await Clip.select().where(
+        (Clip.source_video == video_id) & _live() & (Clip.start_frame <= frame)
+    ).order_by(Clip.start_frame, ascending=False).first()
+    return row if row is not None and row["end_frame"] > frame else None
 
 
 async def _clips_around(video: dict[str, Any], frame: int) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -94,13 +100,12 @@ async def _clips_around(video: dict[str, Any], frame: int) -> tuple[dict[str, An
     total = video["total_frames"]
     if not 0 <= frame < total:
         raise InvalidCut(f"frame {frame} is out of range 0..{total - 1}", code="out_of_range")
-    rows = await Clip.select().where(
-        (Clip.source_video == video["id"]) & _live()
-        & ((Clip.end_frame == frame) | (Clip.start_frame == frame))
-    ).order_by(Clip.start_frame)
-    if frame == 0 or len(rows) != 2:
+    right = await _clip_at(video["id"], frame) if frame > 0 else None
+    if right is None or right["start_frame"] != frame:
         raise InvalidCut(f"frame {frame} is not a cut", "list cuts with `heaters cuts list`", code="not_a_cut")
-    return rows[0], rows[1]
+    left = await _clip_at(video["id"], frame - 1)
+    assert left is not None and left["end_frame"] == frame, "partition broken before this operation"
+    return left, right
 
 
 async def _swap(
@@ -156,10 +161,13 @@ async def _check_partition(video_id: int, removed: Sequence[dict[str, Any]], cre
     lo = min(c["start_frame"] for c in removed)
     hi = max(c["end_frame"] for c in removed)
     rows = await Clip.select(Clip.id, Clip.start_frame, Clip.end_frame).where(
-        (Clip.source_video == video_id) & _live() & (Clip.start_frame < hi) & (Clip.end_frame > lo)
+        (Clip.source_video == video_id) & _live() & (Clip.start_frame >= lo) & (Clip.start_frame < hi)
     )
     spans = [cuts.Span(r["start_frame"] - lo, r["end_frame"] - lo) for r in rows]
     problems = cuts.mece_problems(spans, hi - lo)
+    before = await _clip_at(video_id, lo - 1) if lo > 0 else None
+    if before is not None and before["end_frame"] != lo:
+        problems.append(f"clip {before['id']} ends at {before['end_frame']}, not at {lo}")
     if problems or {r["id"] for r in rows} != set(created):
         raise MeceViolation(f"operation would break the partition of frames {lo}..{hi - 1}: {problems}")
 
