@@ -47,9 +47,9 @@ def normalise_rate(rate: Fraction | None, fallback: Fraction | None = None) -> F
     candidate = rate if rate else fallback
     if not candidate or candidate <= 0 or candidate > 1000:
         return Fraction(25)
-    for standard in STANDARD_RATES:
-        if abs(candidate - standard) / standard < Fraction(15, 1000):
-            return standard
+    nearest = min(STANDARD_RATES, key=lambda standard: abs(candidate - standard))
+    if abs(candidate - nearest) / nearest < Fraction(15, 1000):
+        return nearest
     return Fraction(candidate).limit_denominator(1001)
 
 

@@ -61,7 +61,10 @@ class Upright:
         if self.rotation == 0:
             return
         graph = Graph()
-        source = graph.add_buffer(template=template)
+        source = graph.add_buffer(
+            width=template.width, height=template.height, format=template.format,
+            time_base=template.time_base or Fraction(1, 1000),
+        )
         steps = {90: ["transpose=cclock"], 270: ["transpose=clock"], 180: ["hflip", "vflip"]}[self.rotation]
         nodes = [source]
         for step in steps:

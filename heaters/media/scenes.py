@@ -27,7 +27,7 @@ import av
 import numpy as np
 
 from heaters.errors import MediaError
-from heaters.media.features import FLASH, THUMB_H, THUMB_W, WINDOW, FeatureBuilder
+from heaters.media.features import FLASH, WINDOW, FeatureBuilder, thumbnail
 from heaters.media.probe import normalise_rate, open_media, require_video
 
 
@@ -69,8 +69,8 @@ class ContentDetector:
     min_content: float = 12.0
     hard_window: int = 2
     flash_return: float = 0.5  # picture "comes back" if within this fraction of the cut's change
-    gradual_min: float = 10.0
-    gradual_ratio: float = 2.0
+    gradual_min: float = 10.0  # histogram distance (0..100) a transition must reach
+    gradual_ratio: float = 2.0  # ... and how far above its surroundings, at the default threshold 3.0
 
     def detect(self, features: np.ndarray) -> tuple[int, ...]:
         n = len(features)
@@ -105,20 +105,25 @@ class ContentDetector:
         # (a low percentile per side, so a neighbouring transition does not inflate it), averaged over both
         # sides so that a lasting change such as a pan starting is a step, not a bump, and does not count.
         side = 2 * WINDOW + 1
-        padded = np.pad(f[:, 10], (4 * WINDOW, 4 * WINDOW), constant_values=np.nan)
+        # A hard cut raises ``span`` for the 2K+1 frames around it; those frames are explained already, so
+        # they neither count as a transition nor inflate the baseline of a transition next to them.
+        explained = np.zeros(n, bool)
+        for h in hard:
+            explained[max(0, h - WINDOW - 1) : h + WINDOW + 1] = True
+        measured = np.where(explained, np.nan, f[:, 10])
+        padded = np.pad(measured, (4 * WINDOW, 4 * WINDOW), constant_values=np.nan)
         windows = np.lib.stride_tricks.sliding_window_view(padded, side)
         with warnings.catch_warnings():  # near the ends one side is all NaN: use the other
             warnings.simplefilter("ignore", RuntimeWarning)
             quiet = np.nanpercentile(windows, 30, axis=1)
             base = np.nan_to_num(np.nanmean(np.stack([quiet[:n], quiet[6 * WINDOW : 6 * WINDOW + n]]), axis=0))
-        raised = (span >= self.gradual_min) & (span >= self.gradual_ratio * (base + 1.0))
+        ratio = self.gradual_ratio * self.threshold / 3.0  # one sensitivity knob for both passes
+        raised = (span >= self.gradual_min) & (span >= ratio * (base + 1.0)) & ~explained
         found = []
         for lo, hi in _runs(raised, gap=WINDOW // 2):
             # A flash raises ``span`` for only as many frames as it lasts; a transition for 2K+ frames.
             if hi - lo < WINDOW:
                 continue
-            if any(lo - 1 <= h <= hi for h in hard):
-                continue  # a hard cut explains this rise
             t = lo + int(np.argmax(window[lo:hi]))  # the window signal peaks mid-transition
             found.append((t, float(span[lo:hi].max() / (base[t] + 1.0))))
         return found
@@ -147,8 +152,8 @@ def _runs(mask: np.ndarray, gap: int) -> list[tuple[int, int]]:
 def compute_features(path: str | Path) -> tuple[np.ndarray, Fraction]:
     """Decode ``path`` once at low resolution and return (feature table, frame rate).
 
-    Speed matters here: decoding runs on the codec's own threads, and each frame is scaled straight to a
-    32x18 thumbnail by swscale, so the Python work per frame is two calls.
+    Speed matters here: decoding runs on the codec's own threads, each frame's planes are shrunk in place to
+    a 32x18 thumbnail (no full-size conversion), and everything else is batched numpy.
     """
     name = Path(path).name
     builder = FeatureBuilder()
@@ -158,8 +163,7 @@ def compute_features(path: str | Path) -> tuple[np.ndarray, Fraction]:
         fps = normalise_rate(stream.average_rate, stream.guessed_rate)
         try:
             for frame in container.decode(stream):
-                thumb = frame.reformat(width=THUMB_W, height=THUMB_H, format="rgb24", interpolation="AREA")
-                builder.add(thumb.to_ndarray())
+                builder.add(thumbnail(frame))
         except av.error.FFmpegError as exc:
             if builder.frames == 0:
                 raise MediaError(f"{name}: no frame could be decoded ({exc})", "the file is corrupt") from None

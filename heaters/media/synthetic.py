@@ -198,6 +198,7 @@ def make_video(
 
     with av.open(str(path), "w") as out:
         stream = out.add_stream(codec, rate=fps)
+        assert isinstance(stream, av.VideoStream)
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":
@@ -210,6 +211,7 @@ def make_video(
         audio_stream = out.add_stream("aac", rate=48000, layout="mono") if audio else None
 
         tick = 0.0
+        durations: list[float] = []
         for n in range(total):
             rgb = renderer.frame(n)
             if number_pattern:
@@ -220,7 +222,9 @@ def make_video(
             if vfr:
                 frame.pts = round(tick * 90000 / fps)
                 frame.time_base = Fraction(1, 90000)
-                tick += float(rng.choice([0.5, 1.0, 1.0, 1.5]))
+                if n % 4 == 0:  # irregular, but averaging exactly the nominal rate over every 4 frames
+                    durations = list(rng.permutation([0.5, 1.0, 1.0, 1.5]))
+                tick += float(durations[n % 4])
             else:
                 frame.pts = n
                 frame.time_base = 1 / fps

