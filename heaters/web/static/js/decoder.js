@@ -63,6 +63,12 @@ export class FrameDecoder {
     });
   }
 
+  /** Move a queued frame to the front (the reviewer just asked for it). */
+  promote(frame) {
+    const i = this.queue.findIndex((job) => job.frame === frame);
+    if (i > 0) this.queue.unshift(...this.queue.splice(i, 1));
+  }
+
   /** Drop queued (not yet submitted) jobs that `keep` rejects; their promises resolve to null. */
   prune(keep) {
     const kept = [];

@@ -126,11 +126,10 @@ export function fetchOrder(playhead, lo, hi, { ahead = 12, behind = 4, direction
     if (f >= lo && f < hi) order.push(f);
   };
   push(playhead);
-  const forward = direction >= 0 ? ahead : behind;
-  const backward = direction >= 0 ? behind : ahead;
-  for (let d = 1; d <= Math.max(forward, backward); d++) {
-    if (d <= forward) push(playhead + d);
-    if (d <= backward) push(playhead - d);
+  const dir = direction >= 0 ? 1 : -1;
+  for (let d = 1; d <= Math.max(ahead, behind); d++) {
+    if (d <= ahead) push(playhead + d * dir);
+    if (d <= behind) push(playhead - d * dir);
   }
   return order;
 }

@@ -1,0 +1,211 @@
+"""Player benchmark: frame-step and seek latency, and frame exactness, in headless Chromium on a 720p proxy.
+
+Measures the review page's WebCodecs player and, on the same proxy file, a plain ``<video>`` element seeking
+by ``currentTime`` (to the frame's centre, its best case, and to the frame's start, the naive way):
+
+- step: a key press (ArrowRight) to the next frame painted, timed inside the page from the key event;
+- seek: ``seek(frame)`` to a random frame until that frame is painted (for ``<video>``: until it has sought
+  and presented a new picture);
+- exact: the share of seeks whose picture carries the requested frame's number (read from the pixels).
+
+Run from the repository root (it needs /usr/bin/chromium and takes about a minute)::
+
+    python -m bench.player [--frames 300] [--steps 120] [--seeks 60] [--size 1280x720] [--fps 30000/1001]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import statistics
+import sys
+import tempfile
+import time
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from heaters.settings import Settings
+from tests.browser.live import (
+    PASSWORD,
+    LiveServer,
+    add_video,
+    db_call,
+    launch,
+    make_proxy,
+    open_review,
+    prepare_database,
+    shown_number,
+)
+
+# Time from each key event to the paint it causes, recorded inside the page.
+STEP_PROBE = """() => {
+  window.benchKeys = []; window.benchPaints = [];
+  document.addEventListener('keydown', () => window.benchKeys.push(performance.now()), true);
+  window.heaters.player.subscribe((frame) => window.benchPaints.push([frame, performance.now()]));
+}"""
+
+SEEK_TIMED = """async (frame) => {
+  const t0 = performance.now();
+  await window.heaters.player.seek(frame);
+  return performance.now() - t0;
+}"""
+
+# Forget every decoded frame and every fetched byte (the frame index stays: it is fetched once per page).
+COLD = """() => {
+  const player = window.heaters.player;
+  clearTimeout(player.prefetchTimer);
+  player.cache.clear();
+  player.source.bytes.clear();
+  player.source.byteTotal = 0;
+}"""
+
+# A plain <video> element on the proxy, stepped by a key handler and sought by currentTime. A seek is done
+# when the element has both sought and presented a new picture (the two come in either order).
+VIDEO_SETUP = """async ([url, fps]) => {
+  document.body.innerHTML = '';
+  const video = document.createElement('video');
+  video.id = 'plain'; video.muted = true; video.preload = 'auto'; video.src = url;
+  document.body.append(video);
+  await new Promise((resolve) => video.addEventListener('canplaythrough', resolve, { once: true }));
+  const [num, den] = fps.split('/').map(Number);
+  window.plain = { video, frame: 0, painted: [] };
+  window.plainSeek = (frame, centre = true) => new Promise((resolve) => {
+    const t0 = performance.now();
+    let seeked = false, presented = false, timer = 0;
+    const settle = () => {
+      if (!seeked || !presented) return;
+      clearTimeout(timer);
+      window.plain.frame = frame;
+      resolve(performance.now() - t0);
+    };
+    video.requestVideoFrameCallback(() => { presented = true; settle(); });
+    video.addEventListener('seeked', () => {
+      seeked = true;
+      timer = setTimeout(() => { presented = true; settle(); }, 250);
+      settle();
+    }, { once: true });
+    video.currentTime = ((centre ? frame + 0.5 : frame) * den) / num;
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.key !== 'ArrowRight') return;
+    const t0 = performance.now();
+    window.plainSeek(window.plain.frame + 1).then(() => window.plain.painted.push(performance.now() - t0));
+  });
+  await window.plainSeek(0);
+}"""
+
+PACE_MS = 40  # between key presses: a quick reviewer tapping 25 times a second
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
+
+
+def summary(values: list[float]) -> str:
+    return f"p50 {statistics.median(values):6.1f} ms  p95 {percentile(values, 0.95):6.1f} ms"
+
+
+def bench_webcodecs(page: Any, frames: int, steps: int, seeks: int, rng: random.Random) -> dict[str, Any]:
+    page.evaluate("window.heaters.player.seek(0)")
+    page.wait_for_timeout(500)  # the reviewer looks at the first frame for a moment
+    page.evaluate(STEP_PROBE)
+    step_times = []
+    for target in range(1, min(steps, frames - 1) + 1):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"window.heaters.player.frame === {target}")
+        key_at = page.evaluate("window.benchKeys[window.benchKeys.length - 1]")
+        painted = page.evaluate(f"window.benchPaints.filter(([f]) => f === {target}).pop()[1]")
+        step_times.append(painted - key_at)
+        page.wait_for_timeout(PACE_MS)
+    seek_times, exact = [], 0
+    for frame in rng.sample(range(frames), seeks):
+        seek_times.append(page.evaluate(SEEK_TIMED, frame))
+        exact += shown_number(page) == frame
+    # Cold: nothing decoded or fetched beforehand, so each seek pays an index-free Range request and a decode.
+    cold_times, cold_exact = [], 0
+    for frame in rng.sample(range(frames), seeks):
+        page.wait_for_timeout(150)  # let the previous seek's prefetching finish, then forget it all
+        page.evaluate(COLD)
+        cold_times.append(page.evaluate(SEEK_TIMED, frame))
+        cold_exact += shown_number(page) == frame
+    return {"step": step_times, "seek": seek_times, "exact": exact / seeks, "seek_cold": cold_times,
+            "exact_cold": cold_exact / seeks}
+
+
+def bench_video(page: Any, server: LiveServer, proxy_path: str, fps: str, frames: int, steps: int, seeks: int,
+                rng: random.Random) -> dict[str, Any]:
+    page.goto(f"{server.url}/healthz")  # any page of the server's origin, so the session cookie goes along
+    page.evaluate(VIDEO_SETUP, [f"{server.url}{proxy_path}", fps])
+    for i in range(1, min(steps, frames - 1) + 1):
+        page.keyboard.press("ArrowRight")
+        page.wait_for_function(f"window.plain.painted.length >= {i}")
+        page.wait_for_timeout(PACE_MS)
+    results: dict[str, Any] = {"step": page.evaluate("window.plain.painted")}
+    for centre in (True, False):
+        times, exact = [], 0
+        for frame in rng.sample(range(frames), seeks):
+            times.append(page.evaluate("([f, c]) => window.plainSeek(f, c)", [frame, centre]))
+            exact += shown_number(page, "#plain") == frame
+        results["seek" if centre else "seek_start"] = times
+        results["exact" if centre else "exact_start"] = exact / seeks
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--frames", type=int, default=300, help="length of the generated proxy")
+    parser.add_argument("--steps", type=int, default=120, help="key presses to time")
+    parser.add_argument("--seeks", type=int, default=60, help="random seeks to time")
+    parser.add_argument("--size", default="1280x720", help="picture size WxH")
+    parser.add_argument("--fps", default="30", help="frame rate, e.g. 30000/1001")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+    width, height = (int(v) for v in args.size.split("x"))
+    rng = random.Random(args.seed)
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory(prefix="heaters-bench-") as tmp:
+        root = Path(tmp)
+        started = time.monotonic()
+        proxy = make_proxy(root / "proxy", size=(width, height), shots=(args.frames,), crf=18,
+                           fps=Fraction(args.fps))
+        print(f"proxy: {proxy.width}x{proxy.height}, {proxy.frames} frames at {proxy.fps} fps, "
+              f"{proxy.path.stat().st_size / proxy.frames / 1024:.0f} KiB/frame, {proxy.index['codec']} "
+              f"(made in {time.monotonic() - started:.0f} s)")
+        settings = Settings.from_env({}, data_dir=root / "data", secret_key="bench", min_clip_frames=1)
+        prepare_database(settings)
+
+        async def setup() -> int:
+            from heaters.services.users import add_user
+
+            await add_user("bench", PASSWORD, "reviewer")
+            return await add_video(settings, proxy, title="Player benchmark", cuts=())
+
+        video_id = db_call(settings, setup)
+        fps = f"{proxy.fps.numerator}/{proxy.fps.denominator}"
+        with LiveServer(settings, root / "server.log") as server, sync_playwright() as playwright:
+            browser = launch(playwright)
+            page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+            open_review(page, server, "bench", video_id)
+            rows = {
+                "WebCodecs player": bench_webcodecs(page, proxy.frames, args.steps, args.seeks, rng),
+                "<video> currentTime": bench_video(
+                    page, server, f"/media/proxies/{video_id}.mp4", fps, proxy.frames, args.steps, args.seeks, rng
+                ),
+            }
+            browser.close()
+
+    print(f"\n{'':24} {'step (key -> painted)':32} {'random seek':32} exact")
+    for name, r in rows.items():
+        print(f"{name:24} {summary(r['step']):32} {summary(r['seek']):32} {r['exact']:.0%}")
+        if "seek_cold" in r:
+            print(f"{'  cold (nothing cached)':24} {'':32} {summary(r['seek_cold']):32} {r['exact_cold']:.0%}")
+        if "seek_start" in r:
+            print(f"{'  seeking to frame start':24} {'':32} {summary(r['seek_start']):32} {r['exact_start']:.0%}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,126 @@
+/**
+ * What every player shares, whatever paints the picture: the clip range being reviewed, looping, stepping,
+ * and play/pause driven by a wall clock at the video's exact frame rate.
+ *
+ * A subclass implements `show(frame)` (a promise resolved once the frame is on screen, false when a later
+ * request overtook it) and may override `startPlayback`/`stopPlayback`.
+ */
+
+import { clampFrame, parseFps } from "./frames.js";
+
+export class BasePlayer {
+  constructor(video) {
+    this.video = video;
+    this.fps = parseFps(video.fps);
+    this.total = video.total_frames;
+    this.frame = -1; // the absolute frame on screen; -1 until the first paint
+    this.target = 0;
+    this.lo = 0;
+    this.hi = this.total;
+    this.loop = true;
+    this.playing = false;
+    this.direction = 1;
+    this.listeners = new Set();
+    this.raf = 0;
+  }
+
+  /** Call `fn(frame)` after every paint and every play/pause/loop change; returns an unsubscribe. */
+  subscribe(fn) {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  notify() {
+    for (const fn of this.listeners) fn(this.frame, this);
+  }
+
+  /** Review the clip [lo, hi): playback and looping stay inside it. */
+  setRange(lo, hi) {
+    this.lo = Math.max(0, lo);
+    this.hi = Math.min(this.total, Math.max(hi, lo + 1));
+  }
+
+  /** Show `frame` (clamped to the video); resolves true once it is painted, false if overtaken. */
+  seek(frame) {
+    const f = clampFrame(Math.round(frame), 0, this.total);
+    this.direction = f >= this.target ? 1 : -1;
+    this.target = f;
+    return this.show(f);
+  }
+
+  /** `seek` for internal callers: a failure is already reported to the listeners, so nothing to rethrow. */
+  go(frame) {
+    this.seek(frame).catch(() => {});
+  }
+
+  /** Step `n` frames from the frame being shown or requested, inside the clip. */
+  step(n) {
+    if (this.playing) this.pause();
+    return this.seek(clampFrame(this.target + n, this.lo, this.hi));
+  }
+
+  setLoop(loop) {
+    this.loop = loop;
+    this.notify();
+  }
+
+  toggle() {
+    if (this.playing) this.pause();
+    else this.play();
+  }
+
+  play() {
+    if (this.playing) return;
+    this.playing = true;
+    this.direction = 1;
+    let start = this.target;
+    if (start < this.lo || start >= this.hi - 1) start = this.lo; // playing from the clip's end restarts it
+    this.startPlayback(start);
+    this.notify();
+  }
+
+  pause() {
+    if (!this.playing) return;
+    this.playing = false;
+    this.stopPlayback();
+    this.notify();
+  }
+
+  /** Default playback: a requestAnimationFrame clock choosing the frame due now and asking for it. */
+  startPlayback(start) {
+    const fps = this.fps;
+    let origin = performance.now();
+    let first = start;
+    const tick = (now) => {
+      if (!this.playing) return;
+      let due = first + Math.floor(((now - origin) * fps.num) / (fps.den * 1000));
+      if (due >= this.hi) {
+        if (this.loop) {
+          first = this.lo;
+          origin = now;
+          due = this.lo;
+        } else {
+          this.go(this.hi - 1);
+          this.pause();
+          return;
+        }
+      }
+      if (due !== this.target) this.go(due);
+      this.raf = requestAnimationFrame(tick);
+    };
+    this.go(start);
+    this.raf = requestAnimationFrame(tick);
+  }
+
+  stopPlayback() {
+    cancelAnimationFrame(this.raf);
+  }
+
+  /** Warm up the start of another range (the next clip) so opening it shows a picture at once. */
+  prefetch(_lo, _hi) {}
+
+  destroy() {
+    this.pause();
+    this.listeners.clear();
+  }
+}

@@ -1,0 +1,293 @@
+/**
+ * The review page: one video, one clip at a time, everything by keyboard or button.
+ *
+ * The page holds the video's live clips and their `cut_version`; every edit sends that version, so an edit
+ * made against an outdated picture of the video is refused (409) instead of applied, and the page reloads the
+ * clips and says so. Only one edit is in flight at a time, so a held key never applies an operation twice.
+ * Changes made elsewhere arrive as server-sent events and re-render the page.
+ */
+
+import { api } from "./api.js";
+import { Filmstrip } from "./filmstrip.js";
+import * as F from "./frames.js";
+import { describe, match } from "./keymap.js";
+import { createPlayer } from "./player.js";
+import { Timeline } from "./timeline.js";
+import { buildHelp, keepLease, renderCounter, say, toggleHelp } from "./ui.js";
+
+const LOCKED = new Set(["exporting", "exported", "keyframed", "embedded", "keyframe_failed", "embed_failed"]);
+const DECISIONS = { approve: "approved", skip: "skipped", reject: "rejected" };
+
+const data = JSON.parse(document.getElementById("review-data").textContent);
+const video = data.video;
+const fps = F.parseFps(video.fps);
+const dropFrame = F.isDropFrameRate(fps);
+const state = { clips: data.clips, version: video.cut_version, clip: null, busy: false };
+const repeat = new F.KeyRepeat();
+const help = document.getElementById("help");
+let player = null;
+let timeline = null;
+
+const unlocked = (clip) => clip && !LOCKED.has(clip.state);
+const index = (clip) => state.clips.findIndex((c) => c.id === clip.id);
+const here = () => (player && player.frame >= 0 ? player.frame : state.clip ? state.clip.start_frame : 0);
+
+/** Whether `action` may run now; keys and buttons both ask this. */
+function allowed(action) {
+  if (action === "help" || action === "close") return true;
+  const clip = state.clip;
+  if (!clip || !player) return false;
+  const i = index(clip);
+  const edit = !state.busy;
+  switch (action) {
+    case "addCut":
+      return edit && unlocked(clip) && here() > clip.start_frame && here() < clip.end_frame;
+    case "removeStart":
+      return edit && i > 0 && unlocked(clip) && unlocked(state.clips[i - 1]);
+    case "removeEnd":
+      return edit && i < state.clips.length - 1 && unlocked(clip) && unlocked(state.clips[i + 1]);
+    case "moveCut":
+    case "moveHere":
+      return edit && movableCut(F.nearestCut(state.clips, here())) !== null;
+    case "approve":
+    case "skip":
+    case "reject":
+      return edit && unlocked(clip) && clip.state !== DECISIONS[action];
+    case "undo":
+    case "redo":
+      return edit;
+    default:
+      return true;
+  }
+}
+
+/** `cut` if both clips beside it may still change, else null. */
+function movableCut(cut) {
+  if (cut === null) return null;
+  const right = state.clips.findIndex((c) => c.start_frame === cut);
+  return right > 0 && unlocked(state.clips[right]) && unlocked(state.clips[right - 1]) ? cut : null;
+}
+
+/** Send one edit; apply its result, or explain why not. */
+async function edit(method, url, body) {
+  if (state.busy) return null;
+  state.busy = true;
+  render();
+  try {
+    const result = await api(method, url, body);
+    applyClips(result.clips, result.cut_version);
+    return result;
+  } catch (error) {
+    if (error.status === 409) {
+      await reload();
+      say(`Someone else changed this video; the clips were reloaded. ${error.detail || ""}`.trim(), "warn");
+    } else {
+      say(error.detail || error.error || String(error), "error");
+    }
+    return null;
+  } finally {
+    state.busy = false;
+    render();
+    if (state.heard > state.version) reload().catch(() => {});
+  }
+}
+
+const withVersion = (extra = {}) => ({ ...extra, expected_version: state.version });
+const videoUrl = (path) => `/api/videos/${video.id}/${path}`;
+
+async function reload() {
+  const fresh = await api("GET", videoUrl("clips"));
+  applyClips(fresh.clips, fresh.cut_version);
+}
+
+/** Take a new set of clips; stay on the clip under the playhead (the old clip may have been replaced). */
+function applyClips(clips, version) {
+  if (version < state.version) return; // an older answer that arrived late
+  state.clips = clips;
+  state.version = version;
+  const same = state.clip && clips.find((c) => c.id === state.clip.id);
+  openClip(same || F.clipAt(clips, here()) || clips[0], { seek: false });
+}
+
+function openClip(clip, { seek = true } = {}) {
+  if (!clip) return;
+  state.clip = clip;
+  player.setRange(clip.start_frame, clip.end_frame);
+  if (seek) player.go(clip.start_frame);
+  else if (here() < clip.start_frame || here() >= clip.end_frame) player.go(clip.start_frame);
+  const url = new URL(location.href);
+  url.searchParams.set("clip", clip.id);
+  history.replaceState(null, "", url);
+  const next = state.clips[index(clip) + 1];
+  if (next) player.prefetch(next.start_frame, next.end_frame);
+  if (seek) timeline.frameClip(clip.start_frame, clip.end_frame);
+  render();
+}
+
+/** The next clip still waiting for review after `clip` (wrapping around), or null when all are decided. */
+function nextPending(clip) {
+  const i = index(clip);
+  const order = [...state.clips.slice(i + 1), ...state.clips.slice(0, Math.max(0, i))];
+  return order.find((c) => c.state === "pending_review") || null;
+}
+
+async function decide(action) {
+  const decided = state.clip;
+  const result = await edit("POST", `/api/clips/${decided.id}/${action}`, withVersion());
+  if (!result) return;
+  const next = nextPending(decided);
+  if (next) openClip(next);
+  else say("Every clip of this video has a decision. Undo (Z) to change one.", "info");
+}
+
+const ACTIONS = {
+  step: (n, event) => player.step(repeat.step(event ? event.key : "step", n, event ? event.repeat : false)),
+  step10: (n) => player.step(n),
+  edge: (d) => player.seek(d < 0 ? state.clip.start_frame : state.clip.end_frame - 1),
+  cut: (d) => {
+    const cut = d < 0 ? F.prevCut(state.clips, player.target) : F.nextCut(state.clips, player.target);
+    if (cut === null) return;
+    openClip(F.clipAt(state.clips, cut), { seek: false }); // a cut is where a clip starts: review that one
+    player.go(cut);
+  },
+  clip: (d) => openClip(state.clips[index(state.clip) + d]),
+  play: () => player.toggle(),
+  loop: () => player.setLoop(!player.loop),
+  zoom: (factor) => timeline.zoom(factor, here()),
+  addCut: () => edit("POST", videoUrl("cuts"), withVersion({ frame: here() })),
+  removeStart: () => edit("DELETE", videoUrl(`cuts/${state.clip.start_frame}?expected_version=${state.version}`)),
+  removeEnd: () => edit("DELETE", videoUrl(`cuts/${state.clip.end_frame}?expected_version=${state.version}`)),
+  moveCut: (d) => moveCut(movableCut(F.nearestCut(state.clips, here())), d),
+  moveHere: () => {
+    const cut = movableCut(F.nearestCut(state.clips, here()));
+    if (cut !== null && cut !== here()) moveCutTo(cut, here());
+  },
+  approve: () => decide("approve"),
+  skip: () => decide("skip"),
+  reject: () => decide("reject"),
+  undo: () => edit("POST", videoUrl("undo"), withVersion()),
+  redo: () => edit("POST", videoUrl("redo"), withVersion()),
+  help: () => toggleHelp(help),
+  close: () => toggleHelp(help, false),
+};
+
+const moveCut = (cut, delta) => (cut === null ? null : moveCutTo(cut, cut + delta));
+const moveCutTo = (cut, to) => edit("PUT", videoUrl(`cuts/${cut}`), withVersion({ to }));
+
+function run(action, arg, event) {
+  if (!allowed(action)) {
+    say(state.busy ? "Still saving the last change…" : `Not possible here: ${describe(action)}.`, "warn");
+    return;
+  }
+  const outcome = ACTIONS[action](arg, event);
+  if (outcome && outcome.catch) outcome.catch((error) => say(String(error), "error"));
+}
+
+function onKey(event) {
+  if (event.target.closest && event.target.closest("input, textarea, select, [contenteditable]")) return;
+  const hit = match(event);
+  if (!hit) return;
+  if (help.open && hit.action !== "help" && hit.action !== "close") return;
+  event.preventDefault();
+  run(hit.action, hit.arg, event);
+}
+
+function render() {
+  const clip = state.clip;
+  for (const button of document.querySelectorAll("[data-action]")) button.disabled = !allowed(button.dataset.action);
+  const info = document.getElementById("clip-info");
+  if (clip && info) {
+    info.querySelector("[data-clip-id]").textContent = `#${clip.id}`;
+    info.querySelector("[data-clip-state]").textContent = clip.state.replace("_", " ");
+    info.querySelector("[data-clip-state]").dataset.state = clip.state;
+    info.querySelector("[data-clip-range]").textContent =
+      `${clip.start_frame}–${clip.end_frame - 1} (${clip.end_frame - clip.start_frame} frames)`;
+    info.querySelector("[data-clip-pos]").textContent = `clip ${index(clip) + 1} of ${state.clips.length}`;
+  }
+  const play = document.querySelector("[data-action=play]");
+  if (play && player) play.textContent = player.playing ? "Pause" : "Play";
+  const loop = document.querySelector("[data-action=loop]");
+  if (loop && player) loop.setAttribute("aria-pressed", String(player.loop));
+  if (timeline) timeline.setClips(state.clips, clip);
+  document.body.dataset.cutVersion = state.version;
+}
+
+function onFrame(frame, _player, error) {
+  if (error) say(`Could not show frame ${player.target}: ${error.message || error}`, "error");
+  // A seek outside the clip (timeline, cut jump, automation) makes the clip under the playhead current.
+  if (state.clip && frame >= 0 && (frame < state.clip.start_frame || frame >= state.clip.end_frame)) {
+    const clip = F.clipAt(state.clips, frame);
+    if (clip) openClip(clip, { seek: false });
+  }
+  renderCounter(document.getElementById("frame-counter"), {
+    frame,
+    timecode: F.timecode(Math.max(0, frame), fps, { dropFrame }),
+    clip: state.clip,
+  });
+  if (timeline) timeline.setPlayhead(Math.max(0, frame));
+  render();
+}
+
+/** Server-sent events: another reviewer, the console or the CLI changed the cuts of this video. */
+function listen() {
+  const events = new EventSource(videoUrl("events"));
+  events.addEventListener("cuts", (event) => {
+    const { cut_version: version } = JSON.parse(event.data);
+    if (version <= state.version) return; // our own edit, already applied
+    if (state.busy) state.heard = Math.max(state.heard || 0, version); // look again when our edit is done
+    else reload().then(() => say("The clips were changed elsewhere; updated.", "info"));
+  });
+  return events;
+}
+
+async function main() {
+  buildHelp(help);
+  help.querySelector("[data-help-close]")?.addEventListener("click", () => toggleHelp(help, false));
+  player = await createPlayer({
+    video,
+    canvas: document.getElementById("player-canvas"),
+    element: document.getElementById("player-video"),
+    webcodecs: data.webcodecs_enabled,
+  });
+  document.body.dataset.player = player.kind;
+  // The filmstrip shares the player's frame index and byte cache, but decodes on its own decoder.
+  const film = player.kind === "webcodecs" ? new Filmstrip(player.source) : null;
+  if (film && !(await film.start())) film.decoder = null;
+  timeline = new Timeline(document.getElementById("timeline"), {
+    total: video.total_frames,
+    filmstrip: film && film.decoder ? film : null,
+    onSeek: (frame) => {
+      const clip = F.clipAt(state.clips, frame);
+      if (clip && clip !== state.clip) openClip(clip, { seek: false });
+      player.go(frame);
+    },
+    onMoveCut: (from, to) => (movableCut(from) !== null && !state.busy ? moveCutTo(from, to) : null),
+    canMove: (cut) => movableCut(cut) !== null && !state.busy,
+  });
+  if (film) film.onReady = () => timeline.redraw();
+  // The timeline paints with the theme's colours: repaint when the theme changes.
+  window.addEventListener("heaters:theme", () => timeline.redraw());
+  matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => timeline.redraw());
+  player.subscribe(onFrame);
+  for (const button of document.querySelectorAll("[data-action]")) {
+    button.addEventListener("click", () => run(button.dataset.action, Number(button.dataset.arg) || undefined));
+  }
+  document.addEventListener("keydown", onKey);
+  window.addEventListener("heaters:logged-out", () =>
+    say("Your session has ended: log in again in another tab, then retry (nothing was saved).", "error"),
+  );
+  const wanted = Number(new URL(location.href).searchParams.get("clip")) || data.start_clip_id;
+  const first = state.clips.find((c) => c.id === wanted) || state.clips.find((c) => c.state === "pending_review");
+  openClip(first || state.clips[0]);
+  listen();
+  // Renew well before the lease runs out (a minute, or a third of a short lease).
+  keepLease(video.id, Math.max(5, Math.min(60, Math.floor((data.lease_seconds || 180) / 3))));
+  if (data.held_by) say(`${data.held_by} is reviewing this video too; your edits may clash.`, "warn");
+  window.heaters.review = { state, timeline, run };
+  document.body.dataset.ready = "true";
+}
+
+main().catch((error) => {
+  console.error(error);
+  say(`The player could not start: ${error.message || error}`, "error");
+});

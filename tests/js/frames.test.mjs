@@ -1,0 +1,132 @@
+// Unit tests of the DOM-free player logic (frames.js, keymap.js), run with `node --test`.
+import assert from "node:assert/strict";
+import { test } from "node:test";
+
+import * as F from "../../heaters/web/static/js/frames.js";
+import { GROUPS, match } from "../../heaters/web/static/js/keymap.js";
+
+const ntsc = F.parseFps("30000/1001");
+
+test("frame rates parse exactly and reject nonsense", () => {
+  assert.deepEqual(F.parseFps("25"), { num: 25, den: 1 });
+  assert.deepEqual(F.parseFps({ num: 24000, den: 1001 }), { num: 24000, den: 1001 });
+  assert.throws(() => F.parseFps("0/1"), RangeError);
+  assert.throws(() => F.parseFps("abc"), RangeError);
+});
+
+test("frame -> seconds -> frame round-trips for an hour of 29.97", () => {
+  for (let f = 0; f < 30 * 3600; f += 997) {
+    assert.equal(F.secondsToFrame(F.frameToSeconds(f, ntsc), ntsc), f);
+    assert.equal(F.secondsToFrame(F.frameCentreSeconds(f, ntsc), ntsc), f);
+  }
+  assert.equal(F.frameToSeconds(30000, ntsc), 1001);
+});
+
+test("timecodes, non-drop and drop-frame", () => {
+  const pal = F.parseFps("25");
+  assert.equal(F.timecode(0, pal), "00:00:00:00");
+  assert.equal(F.timecode(25 * 3661 + 7, pal), "01:01:01:07");
+  assert.equal(F.timecode(1800, ntsc), "00:01:00:00");
+  // Drop-frame: labels ;00 and ;01 do not exist at minute 1, but do at minute 10.
+  assert.equal(F.timecode(1799, ntsc, { dropFrame: true }), "00:00:59;29");
+  assert.equal(F.timecode(1800, ntsc, { dropFrame: true }), "00:01:00;02");
+  assert.equal(F.timecode(17982, ntsc, { dropFrame: true }), "00:10:00;00");
+  // One hour of real time is 107892 frames at 29.97, and drop-frame reads exactly one hour.
+  assert.equal(F.timecode(107892, ntsc, { dropFrame: true }), "01:00:00;00");
+  assert.equal(F.isDropFrameRate(pal), false);
+  assert.equal(F.timecode(1800, pal, { dropFrame: true }), "00:01:12:00");
+});
+
+const index = { start: 100, offsets: [1000, 1100, 1250, 9000, 9050], sizes: [100, 150, 50, 50, 60] };
+
+test("planRanges batches adjacent frames and splits at gaps", () => {
+  const batches = F.planRanges([104, 100, 101, 102, 103, 101], index, { maxGap: 0 });
+  assert.deepEqual(batches, [
+    { frames: [100, 101, 102], start: 1000, end: 1300 },
+    { frames: [103, 104], start: 9000, end: 9110 },
+  ]);
+  assert.equal(F.planRanges([100, 102], index, { maxGap: 0 }).length, 2);
+  assert.equal(F.planRanges([100, 102], index, { maxGap: 150 }).length, 1);
+  assert.equal(F.planRanges([100, 101, 102], index, { maxBytes: 200 }).length, 2);
+  assert.throws(() => F.planRanges([99], index), RangeError);
+});
+
+test("sliceBatch cuts a response into frames", () => {
+  const [batch] = F.planRanges([100, 101, 102], index);
+  const buffer = new Uint8Array(300).map((_, i) => i % 251).buffer;
+  const parts = F.sliceBatch(batch, buffer, index);
+  assert.deepEqual(parts.map(([f, d]) => [f, d.byteLength, d[0]]), [[100, 100, 0], [101, 150, 100], [102, 50, 250 % 251]]);
+  assert.throws(() => F.sliceBatch(batch, new ArrayBuffer(10), index), RangeError);
+});
+
+test("fetchOrder starts at the playhead and leans the way playback goes", () => {
+  assert.deepEqual(F.fetchOrder(10, 0, 100, { ahead: 3, behind: 1 }), [10, 11, 9, 12, 13]);
+  assert.deepEqual(F.fetchOrder(10, 0, 100, { ahead: 2, behind: 1, direction: -1 }), [10, 9, 11, 8]);
+  assert.deepEqual(F.fetchOrder(1, 0, 3, { ahead: 5, behind: 5 }), [1, 2, 0]);
+});
+
+test("FrameCache stays bounded, evicts far from the playhead, and releases what it evicts", () => {
+  const released = [];
+  const cache = new F.FrameCache(3, (value) => released.push(value));
+  cache.focus(10);
+  for (const f of [10, 11, 12]) cache.set(f, `v${f}`);
+  cache.set(5, "v5"); // 5 behind costs 10 > 2 ahead: it goes at once
+  assert.deepEqual(released, ["v5"]);
+  cache.focus(12);
+  cache.set(13, "v13"); // now 10 is farthest (behind, 2 -> cost 4)
+  assert.deepEqual(released, ["v5", "v10"]);
+  assert.equal(cache.size, 3);
+  cache.set(13, "v13b"); // replacing releases the old value
+  assert.deepEqual(released, ["v5", "v10", "v13"]);
+  cache.clear();
+  assert.equal(cache.size, 0);
+  assert.equal(released.length, 6);
+});
+
+test("KeyRepeat accelerates held keys and resets on a new press", () => {
+  let now = 0;
+  const keys = new F.KeyRepeat({ thresholds: [2, 4], now: () => now });
+  const steps = [];
+  steps.push(keys.step("ArrowRight", 1, false));
+  for (let i = 0; i < 5; i++) {
+    now += 30;
+    steps.push(keys.step("ArrowRight", 1, true));
+  }
+  assert.deepEqual(steps, [1, 1, 2, 2, 4, 4]);
+  assert.equal(keys.step("ArrowRight", -1, false), -1);
+  now += 1000;
+  assert.equal(keys.step("ArrowRight", 1, true), 1); // a long pause breaks the run
+});
+
+const clips = [
+  { id: 1, start_frame: 0, end_frame: 10 },
+  { id: 2, start_frame: 10, end_frame: 25 },
+  { id: 3, start_frame: 25, end_frame: 40 },
+];
+
+test("cuts and clips around a frame", () => {
+  assert.equal(F.clipAt(clips, 0).id, 1);
+  assert.equal(F.clipAt(clips, 24).id, 2);
+  assert.equal(F.clipAt(clips, 40), null);
+  assert.deepEqual(F.cutsOf(clips), [10, 25]);
+  assert.equal(F.prevCut(clips, 25), 10);
+  assert.equal(F.prevCut(clips, 10), null);
+  assert.equal(F.nextCut(clips, 10), 25);
+  assert.equal(F.nextCut(clips, 30), null);
+  assert.equal(F.nearestCut(clips, 17), 10);
+  assert.equal(F.nearestCut(clips, 18), 25);
+  assert.equal(F.clampFrame(50, 10, 25), 24);
+});
+
+test("the key map matches every documented action", () => {
+  const ev = (key, extra = {}) => ({ key, shiftKey: false, ctrlKey: false, altKey: false, metaKey: false, ...extra });
+  assert.deepEqual(match(ev("ArrowRight", { shiftKey: true })), { action: "step10", arg: 10 });
+  assert.deepEqual(match(ev("X", { shiftKey: true })), { action: "removeEnd" });
+  assert.deepEqual(match(ev("z", { ctrlKey: true })), { action: "undo" });
+  assert.deepEqual(match(ev("Z", { ctrlKey: true, shiftKey: true })), { action: "redo" });
+  assert.deepEqual(match(ev("Z", { shiftKey: true })), { action: "redo" });
+  assert.equal(match(ev("a", { altKey: true })), null);
+  const documented = new Set(GROUPS.flatMap((g) => g.bindings.map((b) => b[1])));
+  const keys = ["ArrowLeft", "Home", "[", " ", "l", "+", "c", "x", ",", "m", "a", "s", "r", "n", "z", "?", "Escape"];
+  for (const key of keys) assert.ok(documented.has(match(ev(key)).action), key);
+});
