@@ -1,0 +1,1 @@
+"""The review web app (Litestar): ``heaters.server.app.create_app(settings)`` builds it."""

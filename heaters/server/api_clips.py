@@ -1,0 +1,83 @@
+"""``/api/clips``: review decisions, similar clips and retries of one clip."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from heaters.errors import Conflict
+from heaters.server.api_cuts import answer
+from heaters.server.auth import operator_only
+from heaters.server.similar import similar_to
+from heaters.server.views import clip_json
+from heaters.services import retry, review
+from heaters.services import videos as videos_service
+
+
+@dataclass
+class Decision:
+    expected_version: int | None = None
+
+
+async def decide(request: Request[Any, Any, State], clip_id: int, decision: str, data: Decision | None) -> Any:
+    version = data.expected_version if data else None
+    result = await review.decide(clip_id, decision, user=request.user["username"], expected_version=version)
+    return await answer(request, result)
+
+
+class ClipController(Controller):
+    path = "/api/clips"
+    tags = ("clips",)
+
+    @get("/{clip_id:int}", summary="One clip")
+    async def show(self, clip_id: FromPath[int]) -> dict[str, Any]:
+        row = await videos_service.get_clip(clip_id)
+        return {
+            **clip_json(row),
+            "video_id": row["source_video"],
+            "export_key": row["export_key"],
+            "error": row["error"],
+        }
+
+    @post("/{clip_id:int}/approve", status_code=200, summary="Approve the clip (queues its export)")
+    async def approve(
+        self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Decision | None] = None
+    ) -> Any:
+        return await decide(request, clip_id, "approve", data)
+
+    @post("/{clip_id:int}/skip", status_code=200, summary="Skip the clip")
+    async def skip(
+        self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Decision | None] = None
+    ) -> Any:
+        return await decide(request, clip_id, "skip", data)
+
+    @post("/{clip_id:int}/reject", status_code=200, summary="Reject the clip")
+    async def reject(
+        self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Decision | None] = None
+    ) -> Any:
+        return await decide(request, clip_id, "reject", data)
+
+    @get("/{clip_id:int}/similar", summary="The k clips most similar to this one, with keyframe thumbnails")
+    async def similar(
+        self,
+        request: Request[Any, Any, State],
+        clip_id: FromPath[int],
+        k: Annotated[int, QueryParameter(ge=1, le=100)] = 12,
+    ) -> dict[str, Any]:
+        return await similar_to(request.app.state.settings, clip_id, k)
+
+    @post(
+        "/{clip_id:int}/retry",
+        guards=[operator_only],
+        status_code=200,
+        summary="Send a failed clip back to the stage that failed (operators)",
+    )
+    async def retry(self, clip_id: FromPath[int]) -> dict[str, Any]:
+        row = await videos_service.get_clip(clip_id)
+        if not await retry.retry_clip(clip_id):
+            raise Conflict(f"clip {clip_id} is {row['state']}, not failed", "only failed clips are retried")
+        return clip_json(await videos_service.get_clip(clip_id))

@@ -1,0 +1,97 @@
+"""Turning a submitted URL or uploaded file into a new video, through ``heaters.services.ingest``.
+
+Only http(s) URLs are accepted from the web: the ingest service also takes local paths and ``file://`` URLs
+(for the CLI), which from a browser would let a user make the server read its own files. An upload is spooled
+to a private temporary directory under the data dir, stored as the video's original by the service (so workers
+on other machines can read it), and the spooled copy is removed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from litestar.datastructures import UploadFile
+
+from heaters.errors import BadInput
+from heaters.server.uploads import read_streamed_form, safe_filename
+from heaters.services import ingest as ingest_service
+from heaters.settings import Settings
+from heaters.storage import Storage
+
+# Request bodies above these are refused before they are read. Scripted uploads stream to disk; a plain form
+# post (no scripts) is parsed in memory by the framework, so it gets the smaller bound.
+UPLOAD_LIMIT = 8 * 2**30
+FORM_UPLOAD_LIMIT = 2**30
+
+
+def check_url(url: str) -> str:
+    url = (url or "").strip()
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise BadInput(f"{url!r} is not an http(s) URL", "paste the address of a video page or file")
+    return url
+
+
+def _title(value: Any) -> str | None:
+    return str(value or "").strip()[:500] or None
+
+
+async def ingest_url(settings: Settings, storage: Storage, url: str, title: str = "") -> int:
+    return await ingest_service.ingest(settings, storage, check_url(url), title=_title(title))
+
+
+async def _store(settings: Settings, storage: Storage, path: Path, filename: str, title: str | None) -> int:
+    if path.stat().st_size == 0:
+        raise BadInput(f"the uploaded file {filename!r} is empty", "choose a video file")
+    return await ingest_service.ingest_file(settings, storage, path, title=title, filename=safe_filename(filename))
+
+
+def _spool(settings: Settings) -> Path:
+    root = Path(settings.data_dir).resolve() / "uploads"
+    root.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=root))  # 0700: other local users cannot read uploads
+
+
+async def ingest_streamed(settings: Settings, storage: Storage, request: Any) -> int:
+    """A multipart request whose body is still unread: stream ``file`` to disk, or take ``url``."""
+    spool = await asyncio.to_thread(_spool, settings)
+    try:
+        form = await read_streamed_form(request, spool)
+        upload = form.files.get("file")
+        if upload is not None:
+            return await _store(settings, storage, upload.path, upload.filename, _title(form.fields.get("title")))
+        return await _ingest_url_field(settings, storage, form.fields)
+    finally:
+        await asyncio.to_thread(shutil.rmtree, spool, True)
+
+
+async def ingest_form(settings: Settings, storage: Storage, form: Any) -> int:
+    """A form the framework already parsed (a plain HTML form post): ``file`` or ``url``, and ``title``."""
+    upload = form.get("file")
+    if not (isinstance(upload, UploadFile) and upload.filename):
+        return await _ingest_url_field(settings, storage, form)
+    spool = await asyncio.to_thread(_spool, settings)
+    try:
+        path = spool / safe_filename(upload.filename)
+
+        def copy() -> None:
+            upload.file.seek(0)
+            with open(path, "wb") as out:
+                shutil.copyfileobj(upload.file, out, 1024 * 1024)
+
+        await asyncio.to_thread(copy)
+        return await _store(settings, storage, path, upload.filename, _title(form.get("title")))
+    finally:
+        await asyncio.to_thread(shutil.rmtree, spool, True)
+
+
+async def _ingest_url_field(settings: Settings, storage: Storage, fields: Any) -> int:
+    url = str(fields.get("url") or "")
+    if not url.strip():
+        raise BadInput("give a URL or choose a file", "fill in one of the two fields")
+    return await ingest_url(settings, storage, url, str(fields.get("title") or ""))

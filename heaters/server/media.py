@@ -1,0 +1,73 @@
+"""``GET|HEAD /media/{key}``: stored media for logged-in users.
+
+Local storage is served here with byte ranges (the player fetches single frames by Range), built on
+``heaters.server.ranges``. S3 storage answers with a redirect to a presigned URL (or the CDN for proxies), so
+media bytes never pass through the web process. A key can never leave the storage root: ``validate_key``
+refuses ``..``, absolute and empty segments, and local storage refuses symlinks pointing outside.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import mimetypes
+import os
+from typing import Any
+
+from litestar import Controller, Request, Response, route
+from litestar.datastructures import State
+from litestar.params import FromPath
+from litestar.response import Redirect, Stream
+
+from heaters.errors import NotFound
+from heaters.server.ranges import aiter_file, plan_from_headers
+from heaters.storage import Kind, validate_key
+
+mimetypes.add_type("video/x-matroska", ".mkv")
+mimetypes.add_type("video/mp4", ".mp4")
+
+# Revalidate every time (the ETag makes that cheap): a re-encoded proxy keeps its key.
+CACHE_CONTROL = "private, no-cache"
+
+
+def kind_of(key: str) -> Kind | None:
+    """The storage kind a key belongs to (it picks the CDN for proxies on S3)."""
+    top = key.split("/", 1)[0]
+    if top == "proxies":
+        return "proxy_index" if key.endswith(".json") else "proxy"
+    return {
+        "masters": "master",
+        "originals": "original",
+        "clips": "clip",
+        "keyframes": "keyframe",
+        "features": "features",
+    }.get(top)  # type: ignore[return-value]
+
+
+class MediaController(Controller):
+    path = "/media"
+    tags = ("media",)
+
+    @route("/{key:path}", http_method=["GET", "HEAD"], summary="A stored file, with HTTP Range support")
+    async def media(self, request: Request[Any, Any, State], key: FromPath[str]) -> Response[Any]:
+        key = validate_key(key.removeprefix("/"))
+        storage = request.app.state.storage
+        path = storage.local_path(key)
+        if path is None:
+            url = await asyncio.to_thread(storage.url, key, kind_of(key))
+            return Redirect(url, status_code=302, headers={"Cache-Control": "private, no-store"})
+        try:
+            st = await asyncio.to_thread(os.stat, path)
+        except (FileNotFoundError, NotADirectoryError):
+            raise NotFound(f"no stored object {key!r}") from None
+        if not os.path.isfile(path):
+            raise NotFound(f"no stored object {key!r}")
+        plan = plan_from_headers(request.headers, st.st_size, st.st_mtime)
+        headers = {**plan.headers, "Cache-Control": CACHE_CONTROL}
+        media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+        if request.method == "HEAD" or plan.status in (304, 416):
+            if plan.status in (304, 416):
+                headers.pop("Content-Length", None)
+            return Response(b"", status_code=plan.status, headers=headers, media_type=media_type)
+        return Stream(
+            aiter_file(path, plan.start, plan.end), status_code=plan.status, headers=headers, media_type=media_type
+        )

@@ -1,0 +1,112 @@
+"""How videos and clips look on the wire and in templates, and the shared context of every page.
+
+The JSON shapes here are a contract with the browser code (``web/static/js``): keep field names stable.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request
+from litestar.response import Template
+
+from heaters.services import videos as videos_service
+
+CLIP_FIELDS = ("id", "start_frame", "end_frame", "state", "reviewed_by")
+
+
+def fps_text(row: dict[str, Any]) -> str:
+    """The exact frame rate as ``"num/den"`` (``"0/1"`` before the video is probed)."""
+    return f"{row['fps_num']}/{row['fps_den'] or 1}"
+
+
+def media_url(key: str) -> str:
+    return f"/media/{key}" if key else ""
+
+
+def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -> dict[str, Any]:
+    """A video for the API and the pages; ``proxy_url``/``index_url`` are empty until the proxy exists."""
+    has_proxy = bool(row.get("proxy_key")) and bool(row.get("proxy_index_key"))
+    data = {
+        "id": row["id"],
+        "title": row["title"],
+        "source": row["source"],
+        "state": row["state"],
+        "error": row["error"],
+        "attempts": row["attempts"],
+        "progress": row.get("progress") or {},
+        "fps": fps_text(row),
+        "total_frames": row["total_frames"],
+        "width": row["width"],
+        "height": row["height"],
+        "has_audio": row["has_audio"],
+        "cut_version": row["cut_version"],
+        "proxy_url": media_url(row["proxy_key"]) if has_proxy else "",
+        "index_url": f"/api/videos/{row['id']}/index" if has_proxy else "",
+        "events_url": f"/api/videos/{row['id']}/events",
+        "review_user": row.get("review_user", ""),
+        "created_at": row["created_at"],
+        "updated_at": row["updated_at"],
+    }
+    if clip_counts is not None:
+        data["clip_counts"] = clip_counts
+    return data
+
+
+def clip_json(row: dict[str, Any]) -> dict[str, Any]:
+    return {name: row[name] for name in CLIP_FIELDS}
+
+
+async def clips_snapshot(video_id: int) -> dict[str, Any]:
+    """The video's version and live clips, read version first.
+
+    A change landing between the two reads makes the clips newer than the version, never older: the client's
+    next edit with that version is refused as stale and it reloads, so it never acts on outdated clips.
+    """
+    video = await videos_service.get_video(video_id)
+    clips = await videos_service.live_clips(video_id)
+    return {
+        "video_id": video_id,
+        "cut_version": video["cut_version"],
+        "total_frames": video["total_frames"],
+        "fps": fps_text(video),
+        "clips": [clip_json(c) for c in clips],
+    }
+
+
+def flash(request: Request[Any, Any, Any], text: str, kind: str = "info") -> None:
+    """Queue a one-time message shown on the next page (kept in the session cookie)."""
+    session = dict(request.session or {})
+    session["flash"] = [*session.get("flash", []), {"kind": kind, "text": text}][-5:]
+    request.set_session(session)
+
+
+def take_flashes(request: Request[Any, Any, Any]) -> list[dict[str, str]]:
+    session = request.scope.get("session")
+    if not isinstance(session, dict) or not session.get("flash"):
+        return []
+    remaining = dict(session)
+    messages = remaining.pop("flash")
+    request.set_session(remaining)
+    return list(messages)
+
+
+def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
+    """Render ``template`` with what ``base.html`` needs: the user, the CSRF token and pending messages."""
+    settings = request.app.state.settings
+    base = {
+        "user": request.scope.get("user"),
+        "csrf_token": csrf_token(request),
+        "flashes": take_flashes(request),
+        "webcodecs_enabled": settings.webcodecs_enabled,
+        "path": request.url.path,
+    }
+    return Template(template, context={**base, **context}, status_code=status_code)
+
+
+def csrf_token(request: Request[Any, Any, Any]) -> str:
+    """The token the CSRF middleware expects back (the ``csrftoken`` cookie's value)."""
+    from litestar.utils.scope.state import ScopeState
+
+    token = ScopeState.from_scope(request.scope).csrf_token
+    return token if isinstance(token, str) else ""
