@@ -85,6 +85,13 @@ class Settings:
     dispatch_seconds: float = _setting(
         "HEATERS_DISPATCH_SECONDS", "Interval of the dispatcher that re-queues ready and orphaned work.", 15.0
     )
+    redis_namespace: str = _setting(
+        "HEATERS_REDIS_NAMESPACE", "Prefix of the task-queue keys in Redis (lets installations share one Redis).",
+        "heaters",
+    )
+    restore_poll_seconds: float = _setting(
+        "HEATERS_RESTORE_POLL_SECONDS", "How often an export waiting for an archived master checks again.", 900.0
+    )
     master_cache_bytes: int = _setting(
         "HEATERS_MASTER_CACHE_BYTES", "Size bound of the local cache of masters shared by exports.", 20 * 2**30
     )

@@ -1,7 +1,207 @@
-"""Pipeline commands: ingest, scenes, workers, up, retry, doctor (filled in with the pipeline)."""
+"""Pipeline commands: ingest, scenes, workers, up, retry, doctor."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 
-COMMANDS: list[click.Command] = []
+from heaters.cli.common import CONTEXT, echo_json, fail, json_option, load_settings, run_db
+from heaters.settings import Settings
+
+QUEUE_NAMES = ("ingest", "encode", "export", "embed")
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("sources", nargs=-1, required=True)
+@click.option("--title", help="Title of the video (default: the site's title or the file name).")
+@click.option("--wait", is_flag=True, help="Show progress per stage until ready; exit 1 if any video fails.")
+def ingest(sources: tuple[str, ...], title: str | None, wait: bool) -> None:
+    """Add videos: SOURCE is a web address (downloaded with yt-dlp), a file:// URL or a local file.
+
+    Prints one video id per source. Files are copied into storage now; web addresses are downloaded by a
+    worker. Downloading and encoding happen in `heaters workers` (or `heaters up`).
+    """
+    from heaters.errors import DownloadError
+    from heaters.services import queue
+    from heaters.services.broker import try_broker
+    from heaters.services.download import local_path_of
+    from heaters.services.ingest import ingest as ingest_source
+    from heaters.storage import create_storage
+
+    for source in sources:  # refuse a typo before anything is ingested
+        path = local_path_of(source.strip())
+        if path is not None and not path.is_file():
+            fail(DownloadError(f"{path} is not a file", "check the path"))
+
+    async def work(settings: Settings) -> list[int]:
+        storage = create_storage(settings)
+        queue.set_broker(try_broker(settings))
+        return [await ingest_source(settings, storage, s, title=title) for s in sources]
+
+    ids = run_db(work)
+    for video_id in ids:
+        click.echo(video_id)
+    if wait:
+        from heaters.cli.waiting import wait_for_videos
+
+        failed = run_db(lambda _: wait_for_videos(ids))
+        sys.exit(1 if failed else 0)
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--threshold", type=float, default=None, help="Detector sensitivity (default HEATERS_SCENE_THRESHOLD).")
+@click.option("--min-frames", type=int, default=None, help="Shortest shot kept (default HEATERS_SCENE_MIN_FRAMES).")
+@json_option
+def scenes(file: Path, threshold: float | None, min_frames: int | None, as_json: bool) -> None:
+    """Detect shot changes in any video FILE without ingesting it.
+
+    Prints the frames where new shots start; with --json: {"cuts": [...], "frames": N, "fps": "num/den"}.
+    """
+    from heaters.errors import HeatersError
+    from heaters.media.scenes import detect_file
+
+    settings = load_settings()
+    try:
+        result = detect_file(
+            file, threshold if threshold is not None else settings.scene_threshold,
+            min_frames if min_frames is not None else settings.scene_min_frames,
+        )
+    except HeatersError as exc:
+        fail(exc)
+        return
+    if as_json:
+        echo_json(result.as_json())
+        return
+    click.echo(f"{result.frames} frames at {result.fps} fps, {len(result.cuts)} cuts")
+    for cut in result.cuts:
+        click.echo(f"{cut}\t{float(cut / result.fps):.3f}s")
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes (each restarts on its own if it crashes).")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True, help="Threads per process.")
+@click.option("--queues", multiple=True, type=click.Choice(QUEUE_NAMES),
+              help="Only these queues (repeat the option); default all. E.g. --queues export on export hosts.")
+@click.option("--no-dispatcher", is_flag=True, help="Do not run the periodic dispatcher in this worker.")
+def workers(processes: int, threads: int, queues: tuple[str, ...], no_dispatcher: bool) -> None:
+    """Run the pipeline workers: download, encode, detect, export, keyframes, embed.
+
+    Queues: ingest (downloads), encode (encode + detection), export (exports + keyframes), embed. The
+    dispatcher re-sends work whose message was lost or whose worker died, every HEATERS_DISPATCH_SECONDS.
+    """
+    import logging
+
+    settings = load_settings()
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if processes == 1:
+        from heaters.actors.worker import run_worker
+        from heaters.errors import HeatersError
+
+        try:
+            run_worker(settings, threads=threads, queues=queues, dispatcher=not no_dispatcher)
+        except HeatersError as exc:
+            fail(exc)
+        return
+    from heaters.cli.supervise import Supervisor, worker_command
+
+    env, server = _shared_redis(settings)
+    commands = [worker_command(threads, queues, dispatcher=(i == 0 and not no_dispatcher)) for i in range(processes)]
+    supervisor = Supervisor(commands, env)
+    supervisor.stop_on_signals()
+    supervisor.start()
+    try:
+        supervisor.watch()
+    finally:
+        supervisor.stop()
+        from heaters.services.broker import stop_embedded_redis
+
+        stop_embedded_redis(server)
+
+
+def _shared_redis(settings: Settings) -> tuple[dict[str, str], object]:
+    """Environment for children so they share this process's queue; starts the embedded Redis if needed."""
+    if settings.redis_url:
+        return {}, None
+    from heaters.errors import HeatersError
+    from heaters.services.broker import start_embedded_redis
+
+    try:
+        server = start_embedded_redis(settings)
+    except HeatersError as exc:
+        return fail(exc)
+    return {"REDIS_URL": f"unix://{server.socket_file}"}, server
+
+
+@click.command(context_settings=CONTEXT)
+@click.argument("video", type=int, required=False)
+@click.option("--all", "everything", is_flag=True, help="Every failed video and clip.")
+@click.option("--clip", type=int, help="A failed clip instead of a video.")
+def retry(video: int | None, everything: bool, clip: int | None) -> None:
+    """Send failed work back to the stage that failed, with a fresh attempt budget."""
+    from heaters.errors import BadInput, Conflict
+    from heaters.services import queue
+    from heaters.services import retry as service
+    from heaters.services.broker import try_broker
+
+    if sum(x is not None and x is not False for x in (video, clip, everything or None)) != 1:
+        fail(BadInput("name one VIDEO, --clip ID or --all", "e.g. `heaters retry 3` or `heaters retry --all`"))
+
+    async def work(settings: Settings) -> str:
+        queue.set_broker(try_broker(settings))
+        if everything:
+            videos, clips = await service.retry_all()
+            return f"re-queued {videos} videos and {clips} clips"
+        if clip is not None:
+            ok = await service.retry_clip(clip)
+            if not ok:
+                raise Conflict(f"clip {clip} is not in a failed state", "see `heaters clips VIDEO`")
+            return f"re-queued clip {clip}"
+        assert video is not None
+        if not await service.retry_video(video):
+            raise Conflict(f"video {video} is not in a failed state", "see `heaters videos --state ...`")
+        return f"re-queued video {video}"
+
+    click.echo(run_db(work))
+
+
+@click.command(context_settings=CONTEXT)
+@json_option
+def doctor(as_json: bool) -> None:
+    """Check this installation: database, Redis, storage, media codecs (no ffmpeg needed), Chromium."""
+    from heaters.cli.checks import run_checks
+
+    results = run_checks(load_settings())
+    if as_json:
+        echo_json([{"check": n, "ok": ok, "detail": d} for n, ok, d in results])
+    else:
+        for name, ok, detail in results:
+            mark = click.style("ok  ", fg="green") if ok else click.style("FAIL", fg="red")
+            if ok is None:
+                mark = click.style("--  ", fg="yellow")
+            click.echo(f"{mark} {name:<10} {detail}")
+    sys.exit(1 if any(ok is False for _, ok, _ in results) else 0)
+
+
+@click.command(context_settings=CONTEXT)
+@click.option("--demo", is_flag=True, help="Also create a demo reviewer and ingest a generated sample video.")
+@click.option("--host", default=None, help="Address of the review app (default HEATERS_HOST).")
+@click.option("--port", type=int, default=None, help="Port of the review app (default HEATERS_PORT).")
+@click.option("--no-server", is_flag=True, help="Run only the pipeline (migrations, Redis, workers).")
+@click.option("--processes", type=click.IntRange(1, 64), default=1, show_default=True, help="Worker processes.")
+@click.option("--threads", type=click.IntRange(1, 64), default=2, show_default=True, help="Threads per process.")
+def up(demo: bool, host: str | None, port: int | None, no_server: bool, processes: int, threads: int) -> None:
+    """Run everything on this machine: migrations, Redis (embedded unless REDIS_URL), workers, review app.
+
+    Ctrl-C stops it all. Data lives in HEATERS_DATA_DIR (SQLite, media, queue).
+    """
+    from heaters.cli.running import run_up
+
+    run_up(load_settings(), demo=demo, host=host, port=port, server=not no_server, processes=processes,
+           threads=threads)
+
+
+COMMANDS: list[click.Command] = [ingest, scenes, workers, up, retry, doctor]

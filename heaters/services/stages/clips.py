@@ -1,0 +1,172 @@
+"""The stages of an approved clip: export → keyframes → embed.
+
+Export reads the master through the host's ``MasterCache`` (one local copy shared by concurrent exports). A
+master in an archive storage class cannot be read: the export requests a restore, puts the clip back to
+``approved`` with an error saying so, gives the attempt back and waits ``restore_poll_seconds`` — a cold master
+delays an export but never fails it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+
+from heaters.db.engine import write_transaction
+from heaters.db.tables import Artifact, Clip, Embedding, SourceVideo
+from heaters.errors import ColdStorage, MediaError
+from heaters.services import queue
+from heaters.services.review import now
+from heaters.services.stages import context as keys
+from heaters.services.stages.context import StageContext
+from heaters.services.stages.lease import Claim
+from heaters.services.stages.runner import run_stage
+
+KEYFRAMES = 3
+
+
+async def export(ctx: StageContext, clip_id: int) -> str:
+    """``approved → exporting → exported``: encode the clip's frames from the master to an MP4."""
+    return await run_stage(
+        ctx, stage="export", table=Clip, row_id=clip_id, ready="approved", working="exporting",
+        failed="export_failed", work=lambda held, scratch: _export(ctx, held, scratch), retry_failed=True,
+    )
+
+
+async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
+    from heaters.media.export import export_clip
+
+    clip, settings, storage = held.row, ctx.settings, ctx.storage
+    video = await SourceVideo.select(SourceVideo.id, SourceVideo.master_key).where(
+        SourceVideo.id == clip["source_video"]
+    ).first()
+    if video is None or not video["master_key"]:
+        raise MediaError(f"the video of clip {held.row_id} has no master", "retry the video's encode")
+    master_key = video["master_key"]
+    try:
+        readable = await asyncio.to_thread(storage.ensure_readable, master_key)
+    except ColdStorage:
+        readable = False
+    if not readable:
+        await _wait_for_restore(ctx, held, master_key)
+        return
+    out = scratch / "clip.mp4"
+
+    def work() -> None:
+        with ctx.cache.open(storage, master_key) as master:
+            export_clip(
+                master, out, clip["start_frame"], clip["end_frame"], crf=settings.export_crf,
+                preset=settings.export_preset,
+            )
+
+    try:
+        await asyncio.to_thread(work)
+    except ColdStorage:  # archived between the check and the download
+        await _wait_for_restore(ctx, held, master_key)
+        return
+    key = keys.clip_key(clip["source_video"], held.row_id)
+    await asyncio.to_thread(storage.put_file, key, out, "clip")
+    if await _finish_with_artifacts(held, "exported", "export", [(key, 0, clip["start_frame"])], export_key=key):
+        queue.enqueue("keyframes", held.row_id)
+
+
+async def _wait_for_restore(ctx: StageContext, held: Claim, master_key: str) -> None:
+    wait = ctx.settings.restore_poll_seconds
+    retry_at = now() + timedelta(seconds=wait)
+    message = (
+        f"waiting for the master {master_key} to be restored from archive storage (restore requested; "
+        f"next check at {retry_at:%Y-%m-%d %H:%M:%S} UTC)"
+    )
+    # Not a failure: the attempt is given back, so waiting never uses up the retry budget.
+    if await held.fail("approved", message, retry_at=retry_at, refund=True):
+        queue.enqueue("export", held.row_id, delay_ms=int(wait * 1000))
+
+
+async def keyframes(ctx: StageContext, clip_id: int) -> str:
+    """``exported → keyframed``: three representative JPEGs of the exported clip, stored as artifacts."""
+    return await run_stage(
+        ctx, stage="keyframes", table=Clip, row_id=clip_id, ready="exported", working="exported",
+        failed="keyframe_failed", work=lambda held, scratch: _keyframes(ctx, held, scratch), retry_failed=True,
+    )
+
+
+async def _keyframes(ctx: StageContext, held: Claim, scratch: Path) -> None:
+    from heaters.media.keyframes import pick_keyframes
+
+    clip, storage = held.row, ctx.storage
+    if not clip["export_key"]:
+        raise MediaError(f"clip {held.row_id} has no exported file", "retry its export")
+    path = storage.local_path(clip["export_key"])
+    if path is None:
+        path = scratch / "clip.mp4"
+        await asyncio.to_thread(storage.download, clip["export_key"], path)
+    picked = await asyncio.to_thread(pick_keyframes, path, KEYFRAMES)
+    if not picked:
+        raise MediaError(f"no keyframe could be taken from clip {held.row_id}", "retry its export")
+    rows = []
+    for n, (frame, jpeg) in enumerate(picked):
+        key = keys.keyframe_key(held.row_id, n)
+        await asyncio.to_thread(storage.put_bytes, key, jpeg, "keyframe")
+        rows.append((key, n, clip["start_frame"] + frame))
+    if await _finish_with_artifacts(held, "keyframed", "keyframe", rows):
+        queue.enqueue("embed", held.row_id)
+
+
+async def embed(ctx: StageContext, clip_id: int) -> str:
+    """``keyframed → embedded``: one unit vector per clip (mean of its keyframes' embeddings)."""
+    return await run_stage(
+        ctx, stage="embed", table=Clip, row_id=clip_id, ready="keyframed", working="keyframed",
+        failed="embed_failed", work=lambda held, scratch: _embed(ctx, held), retry_failed=True,
+    )
+
+
+async def _embed(ctx: StageContext, held: Claim) -> None:
+    import cv2
+
+    from heaters.media.embed import make_embedder
+
+    settings, storage = ctx.settings, ctx.storage
+    frames = await Artifact.select(Artifact.key).where(
+        (Artifact.clip == held.row_id) & (Artifact.kind == "keyframe")
+    ).order_by(Artifact.position)
+    if not frames:
+        raise MediaError(f"clip {held.row_id} has no keyframes", "retry its keyframes")
+    embedder = make_embedder(settings.embedder, settings.embedder_model or None)
+
+    def compute() -> np.ndarray:
+        images = []
+        for row in frames:
+            data = np.frombuffer(storage.get_bytes(row["key"]), np.uint8)
+            bgr = cv2.imdecode(data, cv2.IMREAD_COLOR)
+            if bgr is None:
+                raise MediaError(f"keyframe {row['key']} is not a readable JPEG", "retry the clip's keyframes")
+            images.append(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB))
+        vectors = embedder.embed(images)
+        mean = vectors.mean(axis=0)
+        return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype("<f4")
+
+    vector = await asyncio.to_thread(compute)
+    async with write_transaction(Clip._meta.db):
+        if await held.finish("embedded"):
+            # One vector per clip and model: replace, so a re-run never leaves two.
+            await Embedding.delete().where((Embedding.clip == held.row_id) & (Embedding.model == embedder.name))
+            await Embedding.insert(
+                Embedding(clip=held.row_id, model=embedder.name, dim=len(vector), vector=vector.tobytes())
+            )
+
+
+async def _finish_with_artifacts(
+    held: Claim, state: str, kind: str, rows: list[tuple[str, int, int]], **fields: object
+) -> bool:
+    """Advance the clip and make its artifacts of ``kind`` exactly ``rows`` (key, position, frame), in one
+    transaction: a re-run never leaves extras, a crash never leaves the state without its artifacts."""
+    async with write_transaction(Clip._meta.db):
+        if not await held.finish(state, **fields):
+            return False
+        await Artifact.delete().where((Artifact.clip == held.row_id) & (Artifact.kind == kind))
+        await Artifact.insert(
+            *(Artifact(clip=held.row_id, kind=kind, key=key, position=pos, frame=frame) for key, pos, frame in rows)
+        )
+    return True

@@ -1,0 +1,89 @@
+"""What every stage needs besides its row: settings, storage, the master cache, scratch space, storage keys."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from heaters.errors import BadInput, DownloadError, HeatersError, InvalidCut, MediaError, NotFound
+from heaters.settings import Settings
+from heaters.storage import MasterCache, Storage, create_storage
+
+
+class GaveUp(HeatersError):
+    """A stage failed ``max_attempts`` times; the row stays failed until ``heaters retry``."""
+
+
+# Failures a retry cannot fix (the input itself is bad): no retries, the row goes to its failed state.
+# Everything else (storage, network, database hiccups) is retried with backoff.
+PERMANENT: tuple[type[BaseException], ...] = (MediaError, DownloadError, BadInput, InvalidCut, NotFound, GaveUp)
+
+
+@dataclass
+class StageContext:
+    settings: Settings
+    storage: Storage
+    cache: MasterCache
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> StageContext:
+        return cls(settings, create_storage(settings), MasterCache.from_settings(settings))
+
+    @contextlib.contextmanager
+    def scratch(self, stage: str, row_id: int, attempt: int) -> Iterator[Path]:
+        """A private directory for one attempt, removed afterwards. Directories of earlier attempts at the same
+        row belonged to workers that died (their lease expired before this claim), so they are removed too."""
+        root = (self.settings.data_dir / "work").resolve()
+        root.mkdir(parents=True, exist_ok=True)
+        for stale in root.glob(f"{stage}-{row_id}-*"):
+            shutil.rmtree(stale, ignore_errors=True)
+        path = root / f"{stage}-{row_id}-{attempt}"
+        path.mkdir()
+        try:
+            yield path
+        finally:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def is_permanent(exc: BaseException) -> bool:
+    return isinstance(exc, PERMANENT)
+
+
+# Storage keys (DESIGN.md). Features are small and read on every re-detection, so they stay STANDARD class.
+def original_key(video_id: int, filename: str) -> str:
+    return f"originals/{video_id}/{safe_name(filename)}"
+
+
+def master_key(video_id: int) -> str:
+    return f"masters/{video_id}.mkv"
+
+
+def proxy_key(video_id: int) -> str:
+    return f"proxies/{video_id}.mp4"
+
+
+def proxy_index_key(video_id: int) -> str:
+    return f"proxies/{video_id}.index.json"
+
+
+def features_key(video_id: int) -> str:
+    return f"features/{video_id}.npy"
+
+
+def clip_key(video_id: int, clip_id: int) -> str:
+    return f"clips/{video_id}/{clip_id}.mp4"
+
+
+def keyframe_key(clip_id: int, n: int) -> str:
+    return f"keyframes/{clip_id}/{n}.jpg"
+
+
+def safe_name(filename: str) -> str:
+    """A file name that is a valid storage key segment (no path, no leading dot, no odd characters)."""
+    name = Path(filename.replace("\\", "/")).name
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", name).lstrip(".") or "original"
+    return name[:120]

@@ -1,0 +1,150 @@
+"""The pipeline commands as users run them: subprocesses configured by the environment, a real worker."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from heaters.media.synthetic import ShotSpec, make_video
+from heaters.settings import Settings
+from tests.pipeline.conftest import WorkerProcess, settings_env
+
+pytestmark = pytest.mark.slow
+
+
+def heaters(settings: Settings | None, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, **(settings_env(settings) if settings else {})}
+    return subprocess.run(
+        [sys.executable, "-m", "heaters", *args], env=env, capture_output=True, text=True, timeout=timeout
+    )
+
+
+@pytest.mark.redis
+async def test_ingest_wait_end_to_end(pipeline: Settings, worker: WorkerProcess, tmp_path: Path) -> None:
+    from heaters.services.videos import get_video, mece_problems
+
+    truth = make_video(tmp_path / "My Holiday.mp4", shot_frames=(18, 22), size=(160, 90))
+    result = heaters(pipeline, "ingest", str(truth.path), "--wait")
+    assert result.returncode == 0, result.stderr + worker.logs()[-3000:]
+    video_id = int(result.stdout.splitlines()[0])
+    assert f"video {video_id}: ready, {truth.frames} frames" in result.stdout
+    video = await get_video(video_id)
+    assert video["state"] == "ready" and video["title"] == "My Holiday"
+    assert await mece_problems(video_id) == []
+
+    bad = tmp_path / "readme.txt"
+    bad.write_text("plain text\n" * 20)
+    result = heaters(pipeline, "ingest", str(bad), "--wait")
+    assert result.returncode == 1
+    assert "download_failed" in result.stderr and "not a video" in result.stderr
+
+    # retry puts the failed video back in the queue; it fails again the same way, cleanly.
+    failed_id = int(result.stdout.splitlines()[0])
+    retried = heaters(pipeline, "retry", str(failed_id))
+    assert retried.returncode == 0 and f"re-queued video {failed_id}" in retried.stdout
+    again = heaters(pipeline, "retry", str(video_id))
+    assert again.returncode == 2 and "not in a failed state" in again.stderr
+
+
+def test_ingest_of_a_missing_file_fails_at_once(settings: Settings, tmp_path: Path) -> None:
+    heaters(settings, "migrate")
+    result = heaters(settings, "ingest", str(tmp_path / "nope.mp4"))
+    assert result.returncode == 2
+    assert "nope.mp4 is not a file" in result.stderr
+
+
+def test_scenes_json_matches_the_ground_truth(tmp_path: Path) -> None:
+    shots = [ShotSpec(30), ShotSpec(25, flashes=(10,)), ShotSpec(40, "dissolve", 10), ShotSpec(30)]
+    truth = make_video(tmp_path / "s.mp4", shots=shots, size=(160, 90))
+    result = heaters(None, "scenes", str(truth.path), "--json")
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert data["frames"] == truth.frames and data["fps"] == "25/1"
+    assert len(data["cuts"]) == len(truth.cuts)
+    for cut, (lo, hi) in zip(data["cuts"], truth.windows, strict=True):
+        assert lo - 1 <= cut <= hi, (data["cuts"], truth.windows)
+
+    plain = heaters(None, "scenes", str(truth.path))
+    assert plain.returncode == 0 and f"{truth.frames} frames" in plain.stdout
+
+    text = tmp_path / "t.txt"
+    text.write_bytes(b"")
+    empty = heaters(None, "scenes", str(text))
+    assert empty.returncode == 2 and "empty" in empty.stderr
+
+
+def test_doctor_reports_each_part(settings: Settings) -> None:
+    heaters(settings, "migrate")
+    result = heaters(settings, "doctor", "--json")
+    checks = {c["check"]: c for c in json.loads(result.stdout)}
+    assert set(checks) == {"database", "redis", "storage", "codecs", "chromium"}
+    assert checks["database"]["ok"] and checks["storage"]["ok"] and checks["codecs"]["ok"]
+    assert result.returncode == 0
+
+
+def test_help_explains_every_command() -> None:
+    for command in ("ingest", "scenes", "workers", "up", "retry", "doctor"):
+        result = heaters(None, command, "--help")
+        assert result.returncode == 0 and "Usage:" in result.stdout
+        assert len(result.stdout.splitlines()) > 4, command
+
+
+def test_workers_never_import_the_console_or_web_stacks() -> None:
+    code = (
+        "import sys; from heaters.cli import cli; import heaters.actors, heaters.actors.worker, "
+        "heaters.cli.pipeline; print(sorted(m for m in sys.modules if m.split('.')[0] in ('textual', 'litestar')))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.redis
+async def test_up_demo_runs_the_pipeline_and_stops_cleanly(pipeline: Settings) -> None:
+    import signal
+    import time
+
+    from heaters.db.tables import User
+    from heaters.services.videos import list_videos, mece_problems
+    from tests.pipeline.conftest import video_state, wait_for
+
+    env = {**os.environ, **settings_env(pipeline)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "heaters", "up", "--demo", "--no-server"], env=env,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    try:
+        async def demo_video() -> list[dict[str, object]]:
+            return await list_videos()
+
+        (video,) = await wait_for(demo_video, timeout=60, what="the demo video")
+        await wait_for(lambda: video_state(int(video["id"]), "ready"), timeout=120, what="demo ready")
+        assert await mece_problems(int(video["id"])) == []
+        assert await User.count().where(User.username == "demo") == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        output, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0, output
+    assert time.monotonic() - started < 30
+    assert "demo: video" in output and "demo: reviewer demo / " in output and "stopping workers" in output
+
+
+def test_wait_shows_one_bar_per_stage() -> None:
+    from heaters.cli.waiting import stage_bars
+
+    encoding = {"id": 7, "state": "encoding", "title": "Sea", "progress": {"stage": "encode", "percent": 50.0,
+                                                                          "frames": 120}}
+    lines = stage_bars(encoding)
+    assert lines[0] == "video 7 Sea"
+    assert lines[1].split()[0] == "download" and "100.0%" in lines[1]
+    assert lines[2].split()[0] == "encode" and "50.0%" in lines[2] and "120 frames" in lines[2]
+    assert "#" * 15 + "-" * 15 in lines[2]
+    assert lines[3].endswith("waiting")
+    failed = stage_bars({"id": 7, "state": "detect_failed", "title": "Sea", "progress": {}})
+    assert failed[3].endswith("failed") and "100.0%" in failed[2]
