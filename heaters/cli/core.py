@@ -183,8 +183,8 @@ def _decision(name: str, help_text: str) -> click.Command:
     def command(clip: int, user: str, expected_version: int | None, as_json: bool) -> None:
         from heaters.services import review as service
 
-        _print_result(run_db(lambda _: service.decide(clip, name, user=user, expected_version=expected_version)),
-                      as_json)
+        _print_result(run_db(lambda _: service.decide(clip, name, user=user, expected_version=expected_version),
+                             send=True), as_json)
 
     command.__doc__ = help_text
     return review.command(name)(command)
@@ -205,7 +205,7 @@ def _history_command(name: str) -> click.Command:
         from heaters.services import review as service
 
         op = getattr(service, name)
-        _print_result(run_db(lambda _: op(video, user=user, expected_version=expected_version)), as_json)
+        _print_result(run_db(lambda _: op(video, user=user, expected_version=expected_version), send=True), as_json)
 
     command.__doc__ = (f"{name.capitalize()} your last {'operation' if name == 'undo' else 'undo'} on VIDEO "
                        "(cuts and review decisions; logged in the audit).")

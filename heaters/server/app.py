@@ -6,6 +6,7 @@ poller and closes the pool. Secrets come from ``settings.secret_key`` or a key k
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -37,6 +38,8 @@ from heaters.server.pages import (
     VideoPageController,
 )
 from heaters.server.pages_auth import AuthController, UserPageController
+from heaters.services import queue
+from heaters.services.broker import try_broker
 from heaters.settings import Settings
 from heaters.storage import create_storage
 
@@ -52,9 +55,16 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with connect(settings) as engine:
             app.state.engine = engine
+            # Approvals go to the export queue at once when Redis is reachable; otherwise the dispatcher
+            # finds them on its next tick.
+            broker = await asyncio.to_thread(try_broker, settings)
+            queue.set_broker(broker)
             try:
                 yield
             finally:
+                queue.set_broker(None)
+                if broker is not None:
+                    broker.close()
                 await hub.close()
 
     auth = session_auth(secret)
