@@ -16,6 +16,8 @@ from heaters.db.engine import connect
 from heaters.db.migrate import migrate
 from heaters.settings import Settings
 
+pytest_plugins = ["tests.s3_fixtures"]
+
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 POSTGRES_URL = os.environ.get("HEATERS_TEST_DATABASE_URL", "")
 TABLES = "source_video, clip, cut_operation, artifact, embedding, heaters_user"

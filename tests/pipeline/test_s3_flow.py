@@ -4,7 +4,6 @@ master sits in an archive storage class — it waits for the restore (and says s
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -19,38 +18,13 @@ from tests.pipeline.conftest import WorkerProcess, video_state, wait_for
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
-CREDENTIALS = {
-    "AWS_ACCESS_KEY_ID": "heaters-test-key",
-    "AWS_SECRET_ACCESS_KEY": "heaters-test-secret",
-    "AWS_DEFAULT_REGION": "us-east-1",
-}
-
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
-
-
 @pytest.fixture
-def s3_pipeline(
-    pipeline: Settings, moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> Settings:
-    import boto3
-
-    for name, value in CREDENTIALS.items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+def s3_pipeline(pipeline: Settings, s3_endpoint: str, s3_client: Any) -> Settings:
+    """Pipeline settings on a fresh bucket whose masters go to an archive storage class."""
     bucket = f"heaters-pipeline-{uuid.uuid4().hex[:10]}"
-    boto3.client("s3", endpoint_url=moto_endpoint, region_name="us-east-1").create_bucket(Bucket=bucket)
+    s3_client.create_bucket(Bucket=bucket)
     return replace(
-        pipeline, storage="s3", s3_bucket_name=bucket, s3_endpoint_url=moto_endpoint,
+        pipeline, storage="s3", s3_bucket_name=bucket, s3_endpoint_url=s3_endpoint,
         gold_master_storage_class="GLACIER",
     )
 

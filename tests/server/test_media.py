@@ -14,7 +14,6 @@ import pytest
 from heaters.settings import Settings
 from heaters.storage import LocalStorage
 from tests.server.conftest import Web, open_web
-from tests.storage.conftest import s3_bucket, s3_client, s3_credentials, s3_endpoint  # noqa: F401 (fixtures)
 
 SIZE = 600_001  # a few read chunks (256 KiB), not a multiple of anything
 
@@ -147,7 +146,7 @@ async def test_content_types(reviewer: Web) -> None:
 
 
 @pytest.fixture
-async def s3_web(db: Settings, s3_endpoint: str, s3_bucket: str, s3_client) -> AsyncIterator[Web]:  # noqa: F811
+async def s3_web(db: Settings, s3_endpoint: str, s3_bucket: str, s3_client) -> AsyncIterator[Web]:
     settings = dataclasses.replace(db, storage="s3", s3_bucket_name=s3_bucket, s3_endpoint_url=s3_endpoint,
                                    proxy_cdn_domain="")
     s3_client.put_object(Bucket=s3_bucket, Key="proxies/1.mp4", Body=b"proxy bytes")
@@ -158,7 +157,7 @@ async def s3_web(db: Settings, s3_endpoint: str, s3_bucket: str, s3_client) -> A
         yield web
 
 
-async def test_s3_media_redirects_to_a_presigned_url(s3_web: Web, s3_bucket: str) -> None:  # noqa: F811
+async def test_s3_media_redirects_to_a_presigned_url(s3_web: Web, s3_bucket: str) -> None:
     response = await s3_web.client.get("/media/proxies/1.mp4", follow_redirects=False)
     assert response.status_code == 302
     location = response.headers["location"]
@@ -170,7 +169,7 @@ async def test_s3_media_redirects_to_a_presigned_url(s3_web: Web, s3_bucket: str
     assert (await s3_web.client.get("/media/../x", follow_redirects=False)).status_code in (400, 404)
 
 
-async def test_s3_proxies_come_from_the_cdn(db: Settings, s3_endpoint: str, s3_bucket: str) -> None:  # noqa: F811
+async def test_s3_proxies_come_from_the_cdn(db: Settings, s3_endpoint: str, s3_bucket: str) -> None:
     settings = dataclasses.replace(db, storage="s3", s3_bucket_name=s3_bucket, s3_endpoint_url=s3_endpoint,
                                    proxy_cdn_domain="cdn.example.invalid")
     async for web in open_web(settings):

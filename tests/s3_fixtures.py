@@ -1,4 +1,4 @@
-"""A real S3 endpoint for tests: one moto server per session, a fresh bucket per test."""
+"""A real S3 endpoint for tests: one moto server per session, a fresh bucket per test (loaded by tests/conftest.py)."""
 
 from __future__ import annotations
 
