@@ -38,6 +38,7 @@ from heaters.server.pages import (
     VideoPageController,
 )
 from heaters.server.pages_auth import AuthController, UserPageController
+from heaters.server.throttle import LoginThrottle
 from heaters.services import queue
 from heaters.services.broker import try_broker
 from heaters.settings import Settings
@@ -91,7 +92,7 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "storage": create_storage(settings), "hub": hub,
-                     "index_cache": IndexCache()}),
+                     "index_cache": IndexCache(), "login_throttle": LoginThrottle()}),
     )
 
 

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from heaters.errors import HeatersError, Unauthorized
 from heaters.server.auth import operator_only, safe_next
+from heaters.server.throttle import LoginThrottle
 from heaters.server.views import flash, page
 from heaters.services import users
 
@@ -32,10 +33,18 @@ class AuthController(Controller):
     ) -> Template | Redirect:
         target = safe_next(data.get("next"))
         name = (data.get("username") or "").strip()
+        throttle: LoginThrottle = request.app.state.login_throttle
+        key = f"{request.client.host if request.client else '?'}:{name.lower()}"
+        wait = throttle.retry_after(key)
+        if wait:
+            error = f"too many failed sign-ins; try again in {int(wait) + 1} seconds"
+            return page(request, "login.html", status_code=429, next=target, username=name, error=error)
         try:
             user = await users.authenticate(name, data.get("password") or "")
         except Unauthorized as exc:
+            throttle.failed(key)
             return page(request, "login.html", status_code=401, next=target, username=name, error=exc.message)
+        throttle.succeeded(key)
         # A fresh session on login: nothing from before the login carries over.
         request.set_session({"user_id": user["id"]})
         return Redirect(target, status_code=303)

@@ -72,6 +72,36 @@ async def test_wrong_password_is_refused(web: Web) -> None:
     assert (await web.client.get("/api/videos")).status_code == 401
 
 
+async def test_password_guessing_is_throttled(web: Web) -> None:
+    web.add_user("rita")
+    await web.client.get("/login")
+
+    async def attempt(password: str) -> int:
+        response = await web.client.post(
+            "/login", data={"username": "rita", "password": password, "_csrf_token": web.csrf},
+            follow_redirects=False,
+        )
+        return response.status_code
+
+    assert [await attempt(f"guess-{n}") for n in range(5)] == [401] * 5
+    assert await attempt("correct-horse") == 429  # even the right password waits once the limit is reached
+    assert (await web.client.get("/api/videos")).status_code == 401
+
+
+def test_throttle_window_ages_out() -> None:
+    from heaters.server.throttle import LoginThrottle
+
+    now = [0.0]
+    throttle = LoginThrottle(limit=2, window=60, clock=lambda: now[0])
+    throttle.failed("k")
+    throttle.failed("k")
+    assert throttle.retry_after("k") == 60
+    now[0] = 30
+    assert throttle.retry_after("k") == 30 and throttle.retry_after("other") == 0
+    now[0] = 61
+    assert throttle.retry_after("k") == 0
+
+
 async def test_login_page_escapes_what_it_echoes(web: Web) -> None:
     page = await web.client.get("/login", params={"next": '/"><script>alert(1)</script>'})
     assert "<script>alert(1)" not in page.text and "&lt;script&gt;" in page.text
