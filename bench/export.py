@@ -59,55 +59,57 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side, interleaved")
     args = parser.parse_args()
     size = tuple(int(x) for x in args.size.split("x"))
-    work = Path(tempfile.mkdtemp(prefix="bench-export-"))
-    frames = args.seconds * 25
-    source = make_video(
-        work / "source.mp4", shots=[ShotSpec(frames // 2, pan=4), ShotSpec(frames - frames // 2, "dissolve", 20)],
-        size=size, audio=True,  # type: ignore[arg-type]
-    )
-    master = work / "master.mkv"
-    transcode(source.path, master, work / "proxy.mp4")
-    print(f"master: {master.stat().st_size / 1e6:.1f} MB, {frames} frames at {args.size}")
-
-    command = [
-        "ffmpeg", "-v", "error", "-y", "-i", str(master), "-frames:v", str(frames), "-c:v", "libx264",
-        "-crf", "18", "-preset", args.preset, "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart",
-        str(work / "ffmpeg.mp4"),
-    ]
-    sides: dict[str, tuple[Path, Callable[[], Run]]] = {
-        "heaters export_clip": (
-            work / "heaters.mp4",
-            lambda: timed(
-                lambda: export_clip(master, work / "heaters.mp4", 0, frames, crf=18, preset=args.preset),
-                resource.RUSAGE_SELF,
-            ),
-        ),
-        "ffmpeg CLI": (
-            work / "ffmpeg.mp4",
-            lambda: timed(lambda: subprocess.run(command, check=True), resource.RUSAGE_CHILDREN),
-        ),
-    }
-    runs: dict[str, list[Run]] = {name: [] for name in sides}
-    for round_ in range(args.repeat):
-        order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
-        for name in order:
-            wall, cpu = sides[name][1]()
-            runs[name].append((wall, cpu))
-            print(f"  run {round_ + 1} {name:20} wall {wall:7.2f} s  cpu {cpu:7.2f} s", flush=True)
-
-    medians = {
-        name: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got)) for name, got in runs.items()
-    }
-    print(f"medians of {args.repeat} runs each:")
-    for name, (path, _) in sides.items():
-        wall, cpu = medians[name]
-        print(
-            f"{name:20} wall {wall:7.2f} s  {frames / wall:6.1f} frames/s  cpu {cpu:7.2f} s  "
-            f"{path.stat().st_size / 1e6:6.2f} MB  {count_frames(path)} frames  x264 {x264_settings(path)}"
+    with tempfile.TemporaryDirectory(prefix="bench-export-") as tmp:  # masters are large: always removed
+        work = Path(tmp)
+        frames = args.seconds * 25
+        source = make_video(
+            work / "source.mp4", shots=[ShotSpec(frames // 2, pan=4), ShotSpec(frames - frames // 2, "dissolve", 20)],
+            size=size, audio=True,  # type: ignore[arg-type]
         )
-    (ours_wall, ours_cpu), (theirs_wall, theirs_cpu) = medians.values()
-    print(f"ratio heaters/ffmpeg: wall {ours_wall / theirs_wall:.2f}  cpu {ours_cpu / theirs_cpu:.2f}")
-    print("command:", " ".join(command))
+        master = work / "master.mkv"
+        transcode(source.path, master, work / "proxy.mp4")
+        print(f"master: {master.stat().st_size / 1e6:.1f} MB, {frames} frames at {args.size}")
+
+        command = [
+            "ffmpeg", "-v", "error", "-y", "-i", str(master), "-frames:v", str(frames), "-c:v", "libx264",
+            "-crf", "18", "-preset", args.preset, "-pix_fmt", "yuv420p", "-c:a", "aac", "-movflags", "+faststart",
+            str(work / "ffmpeg.mp4"),
+        ]
+        sides: dict[str, tuple[Path, Callable[[], Run]]] = {
+            "heaters export_clip": (
+                work / "heaters.mp4",
+                lambda: timed(
+                    lambda: export_clip(master, work / "heaters.mp4", 0, frames, crf=18, preset=args.preset),
+                    resource.RUSAGE_SELF,
+                ),
+            ),
+            "ffmpeg CLI": (
+                work / "ffmpeg.mp4",
+                lambda: timed(lambda: subprocess.run(command, check=True), resource.RUSAGE_CHILDREN),
+            ),
+        }
+        runs: dict[str, list[Run]] = {name: [] for name in sides}
+        for round_ in range(args.repeat):
+            order = list(sides) if round_ % 2 == 0 else list(reversed(sides))
+            for name in order:
+                wall, cpu = sides[name][1]()
+                runs[name].append((wall, cpu))
+                print(f"  run {round_ + 1} {name:20} wall {wall:7.2f} s  cpu {cpu:7.2f} s", flush=True)
+
+        medians = {
+            name: (statistics.median(w for w, _ in got), statistics.median(c for _, c in got))
+            for name, got in runs.items()
+        }
+        print(f"medians of {args.repeat} runs each:")
+        for name, (path, _) in sides.items():
+            wall, cpu = medians[name]
+            print(
+                f"{name:20} wall {wall:7.2f} s  {frames / wall:6.1f} frames/s  cpu {cpu:7.2f} s  "
+                f"{path.stat().st_size / 1e6:6.2f} MB  {count_frames(path)} frames  x264 {x264_settings(path)}"
+            )
+        (ours_wall, ours_cpu), (theirs_wall, theirs_cpu) = medians.values()
+        print(f"ratio heaters/ffmpeg: wall {ours_wall / theirs_wall:.2f}  cpu {ours_cpu / theirs_cpu:.2f}")
+        print("command:", " ".join(command))
 
 
 if __name__ == "__main__":

@@ -81,30 +81,30 @@ def main() -> None:
     args = parser.parse_args()
     size = tuple(int(x) for x in args.size.split("x"))
     speed_size = tuple(int(x) for x in args.speed_size.split("x"))
-    directory = args.out or Path(tempfile.mkdtemp(prefix="bench-scenes-"))
-    directory.mkdir(parents=True, exist_ok=True)
-    videos = labelled_set(directory, size)  # type: ignore[arg-type]
-    methods = {
-        "heaters": lambda p: detect_file(p).cuts,
-        "pyscenedetect-adaptive": lambda p: scenedetect_cuts(p, "adaptive"),
-        "pyscenedetect-content": lambda p: scenedetect_cuts(p, "content"),
-    }
-    print(f"accuracy on {len(videos)} videos, {sum(len(v.cuts) for v in videos)} true cuts, {args.size}")
-    print(f"{'method':26} {'P@0':>6} {'R@0':>6} {'F1@0':>6} {'P@1':>6} {'R@1':>6} {'F1@1':>6}")
-    for name, method in methods.items():
-        found = [method(v.path) for v in videos]
-        exact, near = score(found, videos, 0), score(found, videos, 1)
-        print(f"{name:26} " + " ".join(f"{x:6.3f}" for x in (*exact, *near)))
+    with tempfile.TemporaryDirectory(prefix="bench-scenes-") as tmp:  # kept only with --out
+        directory = args.out or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
+        videos = labelled_set(directory, size)  # type: ignore[arg-type]
+        methods = {
+            "heaters": lambda p: detect_file(p).cuts,
+            "pyscenedetect-adaptive": lambda p: scenedetect_cuts(p, "adaptive"),
+            "pyscenedetect-content": lambda p: scenedetect_cuts(p, "content"),
+        }
+        print(f"accuracy on {len(videos)} videos, {sum(len(v.cuts) for v in videos)} true cuts, {args.size}")
+        print(f"{'method':26} {'P@0':>6} {'R@0':>6} {'F1@0':>6} {'P@1':>6} {'R@1':>6} {'F1@1':>6}")
+        for name, method in methods.items():
+            found = [method(v.path) for v in videos]
+            exact, near = score(found, videos, 0), score(found, videos, 1)
+            print(f"{name:26} " + " ".join(f"{x:6.3f}" for x in (*exact, *near)))
 
-    long = make_video(
-        directory / "speed.mp4", shots=[S(150, pan=6), S(150, "dissolve", 20), S(150)] * 2, size=speed_size
-    )  # type: ignore[arg-type]
-    print(f"\nspeed on {long.frames} frames at {args.speed_size} (H.264), best of 2")
-    timings = {"pyav-decode-only": pyav_decode, **methods}
-    for name, method in timings.items():
-        best = min(_timed(method, long.path) for _ in range(2))
-        print(f"{name:26} {long.frames / best:8.1f} frames/s  ({best:.2f} s)")
-
+        long = make_video(
+            directory / "speed.mp4", shots=[S(150, pan=6), S(150, "dissolve", 20), S(150)] * 2, size=speed_size
+        )  # type: ignore[arg-type]
+        print(f"\nspeed on {long.frames} frames at {args.speed_size} (H.264), best of 2")
+        timings = {"pyav-decode-only": pyav_decode, **methods}
+        for name, method in timings.items():
+            best = min(_timed(method, long.path) for _ in range(2))
+            print(f"{name:26} {long.frames / best:8.1f} frames/s  ({best:.2f} s)")
 
 def _timed(fn, path: Path) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
