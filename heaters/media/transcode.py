@@ -10,6 +10,10 @@ constant-frame-rate grid (``retime``), turned upright, and the very same frame o
   its colour tags matching the conversion actually used, so the browser shows the right colours;
 * the **feature builder** — a 32x18 thumbnail per frame for scene detection, saved as ``.npy``.
 
+The two encoders run in their own threads beside the decoding thread (``pipeline_threads``), fed in frame
+order through short queues, so the stage uses the machine's cores rather than one; the features are taken
+in the proxy's thread. An error in any thread stops the others and is raised here.
+
 Afterwards the master's frame count, the proxy's, and the proxy index's must agree, or the stage fails.
 Both files are written under temporary names and renamed only when they are verified.
 """
@@ -17,24 +21,33 @@ Both files are written under temporary names and renamed only when they are veri
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
+from functools import partial
 from pathlib import Path
 
 import av
 import numpy as np
+from av.filter import Graph
 
 from heaters.errors import MediaError
 from heaters.media.audio import AudioTrack
 from heaters.media.colour import ColourTags, proxy_colour
-from heaters.media.features import FeatureBuilder, thumbnail
+from heaters.media.features import COLUMNS, FeatureBuilder, thumbnail
 from heaters.media.frame_index import build_index
+from heaters.media.pipeline_threads import Channel, Pipeline
 from heaters.media.probe import normalise_rate, open_media, require_video
 from heaters.media.retime import CfrGrid, Upright, rotation_of
 
 Progress = Callable[[int, int], None]
 MASTER_FORMATS = {f.name for f in av.codec.Codec("ffv1", "w").video_formats or ()}
+# How the encoders share the cores. FFV1 at full size costs about three times x264's all-intra proxy, so it
+# gets a thread per slice (the scheduler can then put any idle core to work on a slice); x264 runs on one
+# thread beside it (its sliced threads cost more CPU and were slower here); decoding uses FFmpeg's threads.
+MASTER_THREADS = 4
+PROXY_THREADS = 1
+QUEUE = 8  # frames queued per encoder: enough to ride out uneven frame costs, a few MB each at 1080p
 
 
 @dataclass(frozen=True)
@@ -71,7 +84,11 @@ def master_pix_fmt(source: str) -> str:
 
 
 class _Outputs:
-    """The master and proxy containers, created from the first decoded frame (size, format, colour)."""
+    """The master and proxy containers, created from the first decoded frame (size, format, colour).
+
+    After creation each container belongs to one encoder thread: ``encode_master`` (which also writes the
+    audio) and ``encode_proxy`` run beside the decoding thread and only read the frames they are given.
+    """
 
     def __init__(
         self, master_tmp: Path, proxy_tmp: Path, first: av.VideoFrame, fps: Fraction, audio: AudioTrack | None,
@@ -86,6 +103,7 @@ class _Outputs:
         m.pix_fmt = master_pix_fmt(first.format.name)
         m.options = {"level": "3", "slicecrc": "1", "g": "1", "slices": "4"}
         m.codec_context.thread_type = "SLICE"
+        m.codec_context.thread_count = MASTER_THREADS
         tags.apply(m.codec_context)
         self.master_stream = m
         self.proxy_w, self.proxy_h = proxy_size(first.width, first.height, short_side)
@@ -94,6 +112,7 @@ class _Outputs:
         self.colour = proxy_colour(first, self.proxy_h)
         p.codec_context.gop_size = 1
         p.codec_context.max_b_frames = 0
+        p.codec_context.thread_count = PROXY_THREADS
         p.options = {
             "crf": str(crf),
             "preset": preset,
@@ -105,27 +124,64 @@ class _Outputs:
         if audio is not None:
             audio.open_output(self.master)
 
+    def master_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
+        """``frame`` in the master's pixel format (itself when it already is)."""
+        if frame.format.name == self.master_stream.pix_fmt:
+            return frame
+        return frame.reformat(format=self.master_stream.pix_fmt)
+
     def proxy_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
         return frame.reformat(
             width=self.proxy_w, height=self.proxy_h, format="yuv420p", interpolation="AREA",
             src_color_range=self.colour.source_range, dst_color_range="MPEG",
         )
 
-    def write(self, master_frame: av.VideoFrame, proxy_frame: av.VideoFrame, n: int) -> None:
-        for frame, stream, out in (
-            (master_frame, self.master_stream, self.master), (proxy_frame, self.proxy_stream, self.proxy)
-        ):
-            frame.pts = n
-            frame.time_base = 1 / self.fps
-            out.mux(stream.encode(frame))
-
-    def close(self) -> None:
+    def encode_master(self, items: Iterable[av.VideoFrame | av.AudioFrame]) -> None:
+        """Thread body: encode stamped video frames and mux audio in arrival order, then finish the file."""
+        if self.audio is not None:
+            self.audio.drain(self.master)  # audio that arrived before the first picture
+        for item in items:
+            if isinstance(item, av.AudioFrame):
+                assert self.audio is not None
+                self.audio.add(item, self.master)
+            else:
+                self.master.mux(self.master_stream.encode(item))
         self.master.mux(self.master_stream.encode(None))
-        self.proxy.mux(self.proxy_stream.encode(None))
         if self.audio is not None:
             self.audio.flush(self.master)
         self.master.close()
+
+    def encode_proxy(self, items: Iterable[av.VideoFrame], builder: FeatureBuilder | None) -> None:
+        """Thread body: encode stamped proxy frames (and thumbnail them for the features), then finish."""
+        for frame in items:
+            self.proxy.mux(self.proxy_stream.encode(frame))
+            if builder is not None:
+                builder.add(thumbnail(frame))
+        self.proxy.mux(self.proxy_stream.encode(None))
         self.proxy.close()
+
+
+class _SharedPicture:
+    """A new frame object on the same picture buffers (no pixel copy), so one picture shown in several grid
+    slots can carry a different timestamp per slot while earlier slots are still being encoded."""
+
+    def __init__(self) -> None:
+        self._graphs: dict[tuple[int, int, str], Graph] = {}
+
+    def __call__(self, frame: av.VideoFrame) -> av.VideoFrame:
+        key = (frame.width, frame.height, frame.format.name)
+        graph = self._graphs.get(key)
+        if graph is None:
+            graph = Graph()
+            source = graph.add_buffer(
+                width=frame.width, height=frame.height, format=frame.format, time_base=Fraction(1, 1000)
+            )
+            graph.link_nodes(source, graph.add("null"), graph.add("buffersink")).configure()
+            self._graphs[key] = graph
+        graph.push(frame)
+        out = graph.pull()
+        assert isinstance(out, av.VideoFrame)
+        return out
 
 
 def transcode(
@@ -138,19 +194,23 @@ def transcode(
     proxy_preset: str = "veryfast",
     proxy_short_side: int = 720,
     progress: Progress | None = None,
+    extract_features: bool = True,
 ) -> TranscodeResult:
     """Decode ``original`` once; write the master (MKV), the proxy (MP4) and the features (``.npy``, default
-    beside the proxy). Raise ``MediaError`` for unusable input or if the outputs disagree on frame count."""
+    beside the proxy). Raise ``MediaError`` for unusable input or if the outputs disagree on frame count.
+
+    ``extract_features=False`` skips the features (the result holds an empty table and nothing is saved);
+    it exists to measure what scene detection costs the encode stage."""
     name = Path(original).name
     master_path, proxy_path = Path(master_path), Path(proxy_path)
     features_path = Path(features_path) if features_path else proxy_path.with_suffix(".features.npy")
     master_tmp = master_path.with_name(master_path.name + ".part")
     proxy_tmp = proxy_path.with_name(proxy_path.name + ".part")
     try:
-        result = _encode(
-            original, name, master_tmp, proxy_tmp, proxy_crf, proxy_preset, proxy_short_side, progress
+        builder = FeatureBuilder() if extract_features else None
+        fps, total, outputs, rotation = _encode(
+            original, name, master_tmp, proxy_tmp, proxy_crf, proxy_preset, proxy_short_side, progress, builder
         )
-        fps, total, outputs, features, rotation = result
         master_frames = count_frames(master_tmp)
         index = build_index(proxy_tmp, fps)
         proxy_frames = count_frames(proxy_tmp)
@@ -160,7 +220,9 @@ def transcode(
                 f" index {index['frames']}, expected {total})",
                 "this is a bug; keep the original and report it",
             )
-        np.save(features_path, features)
+        features = builder.finish() if builder is not None else np.zeros((0, len(COLUMNS)), np.float32)
+        if builder is not None:
+            np.save(features_path, features)
         os.replace(master_tmp, master_path)
         os.replace(proxy_tmp, proxy_path)
     finally:
@@ -175,9 +237,15 @@ def transcode(
 
 def _encode(
     original: str | Path, name: str, master_tmp: Path, proxy_tmp: Path, crf: int, preset: str, short_side: int,
-    progress: Progress | None,
-) -> tuple[Fraction, int, _Outputs, np.ndarray, int]:
-    with open_media(original) as container:
+    progress: Progress | None, builder: FeatureBuilder | None,
+) -> tuple[Fraction, int, _Outputs, int]:
+    """Decode on this thread; the master and proxy encoders run in their own threads (features in the proxy's).
+
+    Every frame is converted for each output here, before any encoder sees it, and stamped with its grid
+    slot: from then on nobody writes to it, so both encoders may hold it as long as they like. (Converting
+    a frame writes to its colour fields for a moment, which must not happen while an encoder reads it.)
+    """
+    with open_media(original) as container, Pipeline() as pipeline:
         vstream = require_video(container, name)
         vstream.thread_type = "AUTO"
         fps = normalise_rate(vstream.average_rate, vstream.guessed_rate)
@@ -188,19 +256,30 @@ def _encode(
         video_start = Fraction(vstream.start_time or 0) * vstream.time_base if vstream.time_base else Fraction(0)
         audio = AudioTrack(astream, video_start) if astream is not None else None
         grid = CfrGrid(fps)
-        builder = FeatureBuilder()
+        time_base = 1 / fps
         outputs: _Outputs | None = None
+        to_master: Channel[av.VideoFrame | av.AudioFrame] | None = None
+        to_proxy: Channel[av.VideoFrame] | None = None
         upright: Upright | None = None
-        held: tuple[av.VideoFrame, av.VideoFrame, np.ndarray] | None = None  # master, proxy, thumbnail
+        held: tuple[av.VideoFrame, av.VideoFrame] | None = None  # the last picture for master and proxy
+        shared = _SharedPicture()
         last_time = Fraction(0)
         last_duration = 1 / fps
         rotation = 0
 
         def emit(slots: int) -> None:
-            assert outputs is not None and held is not None
-            for _ in range(slots):
-                outputs.write(held[0], held[1], grid.next_slot - slots + _)
-                builder.add(held[2])
+            assert held is not None and to_master is not None and to_proxy is not None
+            master, small = held
+            for k in range(slots):
+                if k:  # the same picture again: new frame objects, as the previous ones are in use
+                    again = shared(master)
+                    small = again if small is master else shared(small)
+                    master = again
+                for frame in (master, small):
+                    frame.pts = grid.next_slot - slots + k
+                    frame.time_base = time_base
+                to_master.put(master)
+                to_proxy.put(small)
             if progress is not None and slots and grid.next_slot % 25 < slots:
                 progress(grid.next_slot, max(estimate, grid.next_slot))
 
@@ -210,7 +289,10 @@ def _encode(
                 for decoded in packet.decode():
                     if isinstance(decoded, av.AudioFrame):
                         assert audio is not None
-                        audio.add(decoded, outputs.master if outputs is not None else None)
+                        if to_master is None:
+                            audio.add(decoded, None)  # kept until the master exists
+                        else:
+                            to_master.put(decoded)
                         continue
                     assert isinstance(decoded, av.VideoFrame)
                     if decoded.pts is not None and decoded.time_base is not None:
@@ -226,13 +308,14 @@ def _encode(
                     for frame in upright(decoded):
                         if outputs is None:
                             outputs = _Outputs(master_tmp, proxy_tmp, frame, fps, audio, crf, preset, short_side)
-                            if audio is not None:
-                                audio.drain(outputs.master)
+                            to_master = pipeline.stage("encode-master", outputs.encode_master, capacity=QUEUE)
+                            to_proxy = pipeline.stage(
+                                "encode-proxy", partial(outputs.encode_proxy, builder=builder), capacity=QUEUE
+                            )
                         slots = grid.start(time)
                         if held is not None:
                             emit(slots)
-                        small = outputs.proxy_frame(frame)
-                        held = (frame, small, thumbnail(small))
+                        held = (outputs.master_frame(frame), outputs.proxy_frame(frame))
                         last_time = time
         except av.error.FFmpegError as exc:
             raise MediaError(
@@ -242,11 +325,10 @@ def _encode(
         if outputs is None or held is None:
             raise MediaError(f"{name}: no video frame could be decoded", "the file is empty, damaged or truncated")
         emit(grid.finish(last_time + last_duration))
-        outputs.close()
     total = grid.next_slot
     if progress is not None:
         progress(total, total)
-    return fps, total, outputs, builder.finish(), rotation
+    return fps, total, outputs, rotation
 
 
 def count_frames(path: str | Path) -> int:

@@ -187,3 +187,99 @@ def test_real_footage_round_trip(tmp_path, city_clip) -> None:
     assert detect_features(result.features) == (116,)
     export_clip(tmp_path / "m.mkv", tmp_path / "c.mp4", 100, 130, preset="ultrafast")
     assert count_frames(tmp_path / "c.mp4") == 30
+
+
+def test_without_features_the_outputs_are_the_same(tmp_path, clip_with_audio, transcoded, media_dir) -> None:
+    result = transcode(
+        clip_with_audio.path, tmp_path / "m.mkv", tmp_path / "p.mp4", extract_features=False
+    )
+    assert result.features.shape == (0, len(COLUMNS))
+    assert not result.features_path.exists()
+    assert result.index["frames"] == transcoded[0].total_frames
+    assert decode_numbers(tmp_path / "p.mp4") == decode_numbers(media_dir / "proxy.mp4")
+
+
+def test_a_failing_encoder_stops_decoding_and_leaves_nothing(tmp_path, monkeypatch) -> None:
+    import threading
+
+    from heaters.media import transcode as module
+
+    video = make_video(tmp_path / "long.mp4", shot_frames=(200, 200), size=(160, 90))
+    encode_proxy = module._Outputs.encode_proxy
+    handed: list[int] = []
+
+    def broken(self, items, builder):
+        def counted():
+            for n, frame in enumerate(items):
+                handed.append(n)
+                if n == 5:
+                    raise RuntimeError("disk full")
+                yield frame
+        encode_proxy(self, counted(), builder)
+
+    monkeypatch.setattr(module._Outputs, "encode_proxy", broken)
+    before = threading.active_count()
+    seen: list[int] = []
+    with pytest.raises(RuntimeError, match="disk full"):
+        transcode(video.path, tmp_path / "m.mkv", tmp_path / "p.mp4", progress=lambda done, _: seen.append(done))
+    assert max(seen, default=0) < 100  # the decoder stopped within a queue's length, not at frame 400
+    assert threading.active_count() == before  # both encoder threads are gone
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["long.mp4"]  # no master, proxy or .part
+
+
+def test_pipeline_keeps_order_and_bounds_the_queue() -> None:
+    from heaters.media.pipeline_threads import Pipeline
+
+    got: list[int] = []
+    most = [0]
+
+    def consume(items):
+        for item in items:
+            most[0] = max(most[0], len(items._items))
+            got.append(item)
+
+    with Pipeline() as pipeline:
+        channel = pipeline.stage("t", consume, capacity=3)
+        for i in range(500):
+            channel.put(i)
+    assert got == list(range(500))
+    assert most[0] <= 3
+
+
+def test_pipeline_producer_error_stops_the_consumers() -> None:
+    import threading
+
+    from heaters.media.pipeline_threads import Pipeline
+
+    finished: list[str] = []
+
+    def consume(items):
+        for _ in items:
+            pass
+        finished.append("drained")  # must not happen: the producer failed
+
+    with pytest.raises(ValueError, match="bad input"), Pipeline() as pipeline:
+        channel = pipeline.stage("t", consume, capacity=2)
+        channel.put(1)
+        raise ValueError("bad input")
+    assert finished == []
+    assert not any(t.name == "t" for t in threading.enumerate())
+
+
+def test_pipeline_consumer_error_reaches_a_blocked_producer() -> None:
+    from heaters.media.pipeline_threads import Pipeline, Stopped
+
+    started = [0]
+
+    def consume(items):
+        for _ in items:
+            started[0] += 1
+            raise OSError("encoder broke")
+
+    with pytest.raises(OSError, match="encoder broke"), Pipeline() as pipeline:
+        channel = pipeline.stage("t", consume, capacity=1)
+        with pytest.raises(Stopped):
+            for i in range(10_000):  # would block forever on the full queue if the failure were not seen
+                channel.put(i)
+        raise Stopped
+    assert started[0] == 1
