@@ -20,6 +20,7 @@ import av
 
 from heaters.media.scenes import detect_file
 from heaters.media.synthetic import ShotSpec, SyntheticVideo, make_video
+from heaters.media.transcode import count_frames
 
 S = ShotSpec
 
@@ -77,6 +78,8 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size", default="640x360")
     parser.add_argument("--speed-size", default="1280x720", help="size of the longer video used for speed")
+    parser.add_argument("--speed-file", type=Path, action="append", default=[],
+                        help="also measure speed on this video (e.g. real footage); repeatable")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args()
     size = tuple(int(x) for x in args.size.split("x"))
@@ -100,11 +103,13 @@ def main() -> None:
         long = make_video(
             directory / "speed.mp4", shots=[S(150, pan=6), S(150, "dissolve", 20), S(150)] * 2, size=speed_size
         )  # type: ignore[arg-type]
-        print(f"\nspeed on {long.frames} frames at {args.speed_size} (H.264), best of 2")
         timings = {"pyav-decode-only": pyav_decode, **methods}
-        for name, method in timings.items():
-            best = min(_timed(method, long.path) for _ in range(2))
-            print(f"{name:26} {long.frames / best:8.1f} frames/s  ({best:.2f} s)")
+        for path, frames, label in [(long.path, long.frames, f"synthetic {args.speed_size}"),
+                                    *((p, count_frames(p), str(p.name)) for p in args.speed_file)]:
+            print(f"\nspeed on {frames} frames of {label} (H.264), best of 2")
+            for name, method in timings.items():
+                best = min(_timed(method, path) for _ in range(2))
+                print(f"{name:26} {frames / best:8.1f} frames/s  ({best:.2f} s)")
 
 def _timed(fn, path: Path) -> float:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
