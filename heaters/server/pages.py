@@ -129,15 +129,7 @@ class VideoPageController(Controller):
 
     @post("/{video_id:int}/retry", guards=[operator_only], status_code=303)
     async def retry_video(self, request: Request[Any, Any, State], video_id: FromPath[int]) -> Redirect:
-        ok = await retry.retry_video(video_id)
-        flash(
-            request,
-            f"video {video_id} sent back to its failed stage"
-            if ok
-            else f"video {video_id} is not failed; nothing to retry",
-            "info" if ok else "error",
-        )
-        return Redirect(back(request), status_code=303)
+        return retried(request, f"video {video_id}", await retry.retry_video(video_id))
 
 
 class ClipPageController(Controller):
@@ -153,12 +145,13 @@ class ClipPageController(Controller):
 
     @post("/{clip_id:int}/retry", guards=[operator_only], status_code=303)
     async def retry_clip(self, request: Request[Any, Any, State], clip_id: FromPath[int]) -> Redirect:
-        ok = await retry.retry_clip(clip_id)
-        flash(
-            request,
-            f"clip {clip_id} sent back to its failed stage"
-            if ok
-            else f"clip {clip_id} is not failed; nothing to retry",
-            "info" if ok else "error",
-        )
-        return Redirect(back(request), status_code=303)
+        return retried(request, f"clip {clip_id}", await retry.retry_clip(clip_id))
+
+
+def retried(request: Request[Any, Any, State], what: str, ok: bool) -> Redirect:
+    """Say what a retry did and go back to the page it came from."""
+    if ok:
+        flash(request, f"{what} sent back to its failed stage", "info")
+    else:
+        flash(request, f"{what} is not failed; nothing to retry", "error")
+    return Redirect(back(request), status_code=303)

@@ -9,17 +9,22 @@
 
 const DEPTH = 2; // chunks handed to the decoder at once: enough to keep it busy, few enough to reorder
 
+/** The VideoDecoder configuration: low latency, else the decoder holds one frame back and N paints N-1. */
+function decoderConfig(config) {
+  return {
+    codec: config.codec,
+    description: config.description,
+    codedWidth: config.codedWidth,
+    codedHeight: config.codedHeight,
+    optimizeForLatency: true,
+    hardwareAcceleration: "no-preference",
+  };
+}
+
 export class FrameDecoder {
   /** `config`: {codec, description (Uint8Array), codedWidth, codedHeight}. */
   constructor(config) {
-    this.config = {
-      codec: config.codec,
-      description: config.description,
-      codedWidth: config.codedWidth,
-      codedHeight: config.codedHeight,
-      optimizeForLatency: true,
-      hardwareAcceleration: "no-preference",
-    };
+    this.config = decoderConfig(config);
     this.queue = []; // {frame, bytes, resolve, reject}
     this.waiting = new Map(); // frame -> [{resolve, reject}] handed to the decoder
     this.submitted = 0;
@@ -30,14 +35,7 @@ export class FrameDecoder {
   static async supported(config) {
     if (typeof VideoDecoder === "undefined") return false;
     try {
-      const { supported } = await VideoDecoder.isConfigSupported({
-        codec: config.codec,
-        description: config.description,
-        codedWidth: config.codedWidth,
-        codedHeight: config.codedHeight,
-        optimizeForLatency: true,
-        hardwareAcceleration: "no-preference",
-      });
+      const { supported } = await VideoDecoder.isConfigSupported(decoderConfig(config));
       return supported;
     } catch {
       return false;
