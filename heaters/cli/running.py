@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import signal
 import threading
 
 import click
@@ -47,6 +48,8 @@ def run_up(
             supervisor.stop_on_signals()
             click.echo("running without the review app; Ctrl-C stops")
             supervisor.watch()
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM while serving: a normal way to stop
+        pass
     finally:
         click.echo("stopping workers")
         supervisor.stop()
@@ -82,7 +85,15 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     click.echo(f"review app: http://{host}:{port}/")
+    # uvicorn handles SIGTERM itself and then re-raises it to the handler in place before it started; the
+    # default handler would end the process on the spot, skipping the cleanup that stops the workers and
+    # the embedded Redis. Ctrl-C already unwinds as KeyboardInterrupt; make SIGTERM do the same.
+    signal.signal(signal.SIGTERM, _interrupt)
     uvicorn.run(create_app(settings), host=host, port=port, log_level="info")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _demo(settings: Settings, env: dict[str, str], host: str, port: int, server: bool) -> None:
