@@ -85,6 +85,12 @@ class Settings:
     dispatch_seconds: float = _setting(
         "HEATERS_DISPATCH_SECONDS", "Interval of the dispatcher that re-queues ready and orphaned work.", 15.0
     )
+    leftover_seconds: float = _setting(
+        "HEATERS_LEFTOVER_SECONDS",
+        "Age after which the janitor removes unfinished temporary objects, abandoned uploads and dead workers'"
+        " scratch space.",
+        86400.0,
+    )
     redis_namespace: str = _setting(
         "HEATERS_REDIS_NAMESPACE", "Prefix of the task-queue keys in Redis (lets installations share one Redis).",
         "heaters",

@@ -67,9 +67,16 @@ def run_worker(
 
 
 def _dispatch_loop(settings: Settings, stop: threading.Event) -> None:
+    """Tick the dispatcher every ``dispatch_seconds``; sweep leftovers every ``sweep_interval``."""
+    import time
+
     from heaters.actors.runtime import run_on_loop
     from heaters.services.dispatch import tick
+    from heaters.services.janitor import sweep, sweep_interval
+    from heaters.storage import create_storage
 
+    storage = create_storage(settings)
+    next_sweep = time.monotonic()
     while not stop.is_set():
         try:
             sent: dict[str, Any] = run_on_loop(tick(settings))
@@ -77,4 +84,10 @@ def _dispatch_loop(settings: Settings, stop: threading.Event) -> None:
                 log.info("dispatcher sent %s", {k: len(v) for k, v in sent.items()})
         except Exception:
             log.exception("dispatcher tick failed; trying again next interval")
+        if time.monotonic() >= next_sweep:
+            next_sweep = time.monotonic() + sweep_interval(settings)
+            try:
+                sweep(settings, storage)
+            except Exception:
+                log.exception("janitor sweep failed; trying again at the next sweep")
         stop.wait(settings.dispatch_seconds)

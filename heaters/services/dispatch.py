@@ -9,6 +9,8 @@ Messages are only hints; the database says what is to be done. One tick:
   claims them back;
 * **failed clips** whose backoff has passed and that have attempts left go back to their ready state.
 
+Due rows are taken in pages of ``BATCH`` (by id): each page is sent and only the rows of that page are
+marked, so a backlog larger than a page is sent whole in one tick and no row is marked without its message.
 ``updated_at`` is touched on every row sent, so a row waiting in a long queue is sent again at most once per
 lease period (approved clips: every two ticks), not on every tick. Duplicates are harmless: a stage that
 cannot claim its row does nothing.
@@ -52,23 +54,49 @@ async def tick(settings: Settings) -> dict[str, list[int]]:
                 # A person is waiting for this one: if the approving process had no queue to send to, the
                 # export should still start within a few ticks, not a lease period later.
                 quiet = max(quiet_since, stamp - timedelta(seconds=2 * settings.dispatch_seconds))
-            ids = await _due(table, state, stamp, quiet)
-            for row_id in ids:
-                queue.enqueue(stage, row_id)
+            ids = await _send_due(table, state, stage, stamp, quiet)
             if ids:
                 sent.setdefault(stage, []).extend(ids)
     return sent
 
 
-async def _due(table: Any, state: str, stamp: object, quiet_since: object) -> list[int]:
-    """Rows in ``state`` with no live lease and no change for a lease period; touched so they wait again."""
+async def _send_due(table: Any, state: str, stage: str, stamp: object, quiet_since: object) -> list[int]:
+    """Send every due row in ``state`` to ``stage``, a page at a time; return the ids sent."""
+    sent: list[int] = []
+    after = 0
+    while True:
+        page = await _due_page(table, state, stamp, quiet_since, after)
+        if not page:
+            return sent
+        after = page[-1]
+        # Send first, then mark: if the queue fails half-way, the unmarked rest is due again next tick.
+        for row_id in page:
+            queue.enqueue(stage, row_id)
+        await _mark(table, page, stamp)
+        sent.extend(page)
+        if len(page) < BATCH:
+            return sent
+
+
+def _is_due(t: Any, state: str, stamp: object, quiet_since: object) -> Any:
+    """No live lease and no change for a lease period."""
+    return (
+        (t.state == state) & (t.lease_until.is_null() | (t.lease_until < stamp)) & (t.updated_at < quiet_since)
+    )
+
+
+async def _due_page(table: Any, state: str, stamp: object, quiet_since: object, after: int) -> list[int]:
     t = table
-    rows = await t.update({t.updated_at: stamp}).where(
-        (t.state == state)
-        & (t.lease_until.is_null() | (t.lease_until < stamp))
-        & (t.updated_at < quiet_since)
-    ).returning(t.id)
-    return sorted(row["id"] for row in rows)[:BATCH]
+    rows = await t.select(t.id).where(_is_due(t, state, stamp, quiet_since) & (t.id > after)).order_by(
+        t.id
+    ).limit(BATCH)
+    return [int(row["id"]) for row in rows]
+
+
+async def _mark(table: Any, ids: list[int], stamp: object) -> None:
+    """Touch the rows just sent, so they wait a lease period before being sent again."""
+    t = table
+    await t.update({t.updated_at: stamp}).where(t.id.is_in(ids))
 
 
 async def _revive_failed_clips(settings: Settings, stamp: object) -> list[int]:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
 from heaters.errors import BadInput, NotFound, StorageError
-from heaters.storage.base import Kind, atomic_target, validate_key, validate_range
+from heaters.storage.base import TEMP_PREFIX, Kind, atomic_target, validate_key, validate_range
 
 _COPY_CHUNK = 1024 * 1024
 
@@ -90,3 +91,21 @@ class LocalStorage:
     def ensure_readable(self, key: str) -> bool:
         self._existing(key)
         return True
+
+    def remove_leftovers(self, before: float) -> list[str]:
+        """Remove temporary files of writes that never finished (the writer was killed) last modified before
+        ``before`` (a Unix time); return their paths relative to the root. A write in progress keeps its
+        temporary file's modification time fresh, so only abandoned ones are old."""
+        removed = []
+        for directory, _dirs, files in os.walk(self.root):
+            for name in files:
+                if not name.startswith(TEMP_PREFIX):
+                    continue
+                path = Path(directory) / name
+                try:
+                    if path.stat().st_mtime < before:
+                        path.unlink()
+                        removed.append(path.relative_to(self.root).as_posix())
+                except FileNotFoundError:  # finished (renamed) or removed meanwhile
+                    continue
+        return removed

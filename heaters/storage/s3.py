@@ -179,6 +179,21 @@ class S3Storage:
         log.info("requested restore of s3://%s/%s (%s tier)", self.bucket, key, self.restore_tier)
         return False
 
+    def remove_leftovers(self, before: float) -> list[str]:
+        """Abort multipart uploads started before ``before`` (a Unix time) that never completed (the uploader
+        was killed): S3 keeps and bills their parts until then. Return their keys."""
+        aborted = []
+        with self._errors(""):
+            pages = self.client.get_paginator("list_multipart_uploads").paginate(Bucket=self.bucket)
+            for page in pages:
+                for upload in page.get("Uploads", ()):
+                    if upload["Initiated"].timestamp() < before:
+                        self.client.abort_multipart_upload(
+                            Bucket=self.bucket, Key=upload["Key"], UploadId=upload["UploadId"]
+                        )
+                        aborted.append(str(upload["Key"]))
+        return aborted
+
     def _put_args(self, key: str, kind: Kind | None) -> dict[str, str]:
         validate_key(key)
         content_type = mimetypes.guess_type(key)[0] or "application/octet-stream"

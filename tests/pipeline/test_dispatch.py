@@ -79,3 +79,23 @@ async def test_approved_clips_are_sent_within_two_ticks(pipeline: Settings, brok
     await Clip.update({Clip.state: "approved", Clip.updated_at: stamp}).where(Clip.id == second)
     assert (await tick(pipeline)).get("export") == [first]
     assert _queued(broker, "export") == [("export_clip", (first,))]
+
+
+async def test_a_backlog_larger_than_a_page_is_sent_whole_and_only_sent_rows_are_marked(
+    pipeline: Settings, broker: Any
+) -> None:
+    from heaters.services import dispatch
+
+    count = dispatch.BATCH + 200
+    old = now() - timedelta(seconds=60)
+    await SourceVideo.insert(
+        *(SourceVideo(title=f"v{i}", state="downloaded", updated_at=old) for i in range(count))
+    )
+    ids = sorted(r["id"] for r in await SourceVideo.select(SourceVideo.id))
+
+    sent = await tick(pipeline)
+    assert sorted(sent["encode"]) == ids
+    assert _queued(broker, "encode") == sorted(("encode_video", (i,)) for i in ids)
+    unmarked = await SourceVideo.count().where(SourceVideo.updated_at < now() - timedelta(seconds=30))
+    assert unmarked == 0
+    assert await tick(pipeline) == {}
