@@ -92,6 +92,13 @@ class StorageError(HeatersError):
     kind = "storage"
 
 
+class Abandoned(HeatersError):
+    """Work stopped half-way because its result is no longer wanted: another worker took its lease over."""
+
+    status_code = 409
+    kind = "abandoned"
+
+
 class ColdStorage(StorageError):
     """An object is in an archive storage class; a restore was requested and the work must wait."""
 

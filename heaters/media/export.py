@@ -18,7 +18,7 @@ import av
 import numpy as np
 from av.video.frame import PictureType
 
-from heaters.errors import MediaError
+from heaters.errors import Abandoned, MediaError
 from heaters.media.colour import ProxyColour, proxy_colour
 from heaters.media.probe import normalise_rate, open_media, require_video
 from heaters.media.transcode import count_frames, proxy_size
@@ -100,8 +100,11 @@ def export_clip(
     crf: int = 18,
     preset: str = "medium",
     progress: Progress | None = None,
+    abort: Callable[[], bool] | None = None,
 ) -> ExportResult:
-    """Encode frames ``[start_frame, end_frame)`` of the master to an H.264/AAC MP4 at ``out_path``."""
+    """Encode frames ``[start_frame, end_frame)`` of the master to an H.264/AAC MP4 at ``out_path``.
+
+    ``abort`` is asked before every frame; when it says True the export stops with ``Abandoned``."""
     master, out = Path(master_path), Path(out_path)
     if not 0 <= start_frame < end_frame:
         raise MediaError(f"cannot export frames [{start_frame}, {end_frame})", "the clip must hold at least one frame")
@@ -114,6 +117,8 @@ def export_clip(
             audio: _AudioOut | None = None
             fps = Fraction(25)
             for frame, fps in _video_frames(master, start_frame, end_frame):
+                if abort is not None and abort():
+                    raise Abandoned(f"export of frames [{start_frame}, {end_frame}) stopped after {written} frames")
                 if vstream is None:
                     vstream, colour, size = _open_video(dst, frame, fps, crf, preset)
                     span = _audio_span(master, Fraction(start_frame) / fps, Fraction(end_frame) / fps)

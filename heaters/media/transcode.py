@@ -31,7 +31,7 @@ import av
 import numpy as np
 from av.filter import Graph
 
-from heaters.errors import MediaError
+from heaters.errors import Abandoned, MediaError
 from heaters.media.audio import AudioTrack
 from heaters.media.colour import ColourTags, proxy_colour
 from heaters.media.features import COLUMNS, FeatureBuilder, thumbnail
@@ -195,12 +195,14 @@ def transcode(
     proxy_short_side: int = 720,
     progress: Progress | None = None,
     extract_features: bool = True,
+    abort: Callable[[], bool] | None = None,
 ) -> TranscodeResult:
     """Decode ``original`` once; write the master (MKV), the proxy (MP4) and the features (``.npy``, default
     beside the proxy). Raise ``MediaError`` for unusable input or if the outputs disagree on frame count.
 
     ``extract_features=False`` skips the features (the result holds an empty table and nothing is saved);
-    it exists to measure what scene detection costs the encode stage."""
+    it exists to measure what scene detection costs the encode stage. ``abort`` is asked before every decoded
+    frame; when it says True the encode stops with ``Abandoned`` and nothing is kept."""
     name = Path(original).name
     master_path, proxy_path = Path(master_path), Path(proxy_path)
     features_path = Path(features_path) if features_path else proxy_path.with_suffix(".features.npy")
@@ -209,7 +211,8 @@ def transcode(
     try:
         builder = FeatureBuilder() if extract_features else None
         fps, total, outputs, rotation = _encode(
-            original, name, master_tmp, proxy_tmp, proxy_crf, proxy_preset, proxy_short_side, progress, builder
+            original, name, master_tmp, proxy_tmp, proxy_crf, proxy_preset, proxy_short_side, progress, builder,
+            abort,
         )
         master_frames = count_frames(master_tmp)
         index = build_index(proxy_tmp, fps)
@@ -237,7 +240,7 @@ def transcode(
 
 def _encode(
     original: str | Path, name: str, master_tmp: Path, proxy_tmp: Path, crf: int, preset: str, short_side: int,
-    progress: Progress | None, builder: FeatureBuilder | None,
+    progress: Progress | None, builder: FeatureBuilder | None, abort: Callable[[], bool] | None,
 ) -> tuple[Fraction, int, _Outputs, int]:
     """Decode on this thread; the master and proxy encoders run in their own threads (features in the proxy's).
 
@@ -295,6 +298,8 @@ def _encode(
                             to_master.put(decoded)
                         continue
                     assert isinstance(decoded, av.VideoFrame)
+                    if abort is not None and abort():
+                        raise Abandoned(f"{name}: encode stopped after {grid.next_slot} frames")
                     if decoded.pts is not None and decoded.time_base is not None:
                         time = Fraction(decoded.pts) * decoded.time_base
                         if held is not None and time <= last_time:

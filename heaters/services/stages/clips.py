@@ -58,7 +58,7 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
         with ctx.cache.open(storage, master_key) as master:
             export_clip(
                 master, out, clip["start_frame"], clip["end_frame"], crf=settings.export_crf,
-                preset=settings.export_preset,
+                preset=settings.export_preset, abort=held.lost.is_set,
             )
 
     try:
@@ -66,6 +66,7 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
     except ColdStorage:  # archived between the check and the download
         await _wait_for_restore(ctx, held, master_key)
         return
+    await held.ensure_held()
     key = keys.clip_key(clip["source_video"], held.row_id)
     await asyncio.to_thread(storage.put_file, key, out, "clip")
     if await _finish_with_artifacts(held, "exported", "export", [(key, 0, clip["start_frame"])], export_key=key):
@@ -105,6 +106,7 @@ async def _keyframes(ctx: StageContext, held: Claim, scratch: Path) -> None:
     picked = await asyncio.to_thread(pick_keyframes, path, KEYFRAMES)
     if not picked:
         raise MediaError(f"no keyframe could be taken from clip {held.row_id}", "retry its export")
+    await held.ensure_held()
     rows = []
     for n, (frame, jpeg) in enumerate(picked):
         key = keys.keyframe_key(held.row_id, n)
@@ -148,6 +150,7 @@ async def _embed(ctx: StageContext, held: Claim) -> None:
         return (mean / max(float(np.linalg.norm(mean)), 1e-12)).astype("<f4")
 
     vector = await asyncio.to_thread(compute)
+    await held.ensure_held()
     async with write_transaction(Clip._meta.db):
         if await held.finish("embedded"):
             # One vector per clip and model: replace, so a re-run never leaves two.

@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from heaters.errors import Abandoned
 from heaters.services.review import now
 
 
@@ -35,6 +37,8 @@ class Claim:
     lease_seconds: float
     row: dict[str, Any]
     progress: dict[str, Any] | None = field(default=None)
+    # Set once this worker learns the row is no longer its own; read by media threads between frames.
+    lost: threading.Event = field(default_factory=threading.Event)
 
     def _mine(self) -> Any:
         t = self.table
@@ -47,6 +51,22 @@ class Claim:
         if self.progress is not None and hasattr(t, "progress"):
             values[t.progress] = dict(self.progress)
         return bool(await t.update(values).where(self._mine()).returning(t.id))
+
+    def check(self) -> None:
+        """Raise ``Abandoned`` if the heartbeat found the lease gone (callable from any thread)."""
+        if self.lost.is_set():
+            raise Abandoned(
+                f"{self.table._meta.tablename} {self.row_id}: another worker took the lease over",
+                "nothing to do: the other worker carries on",
+            )
+
+    async def ensure_held(self) -> None:
+        """Renew the lease now and raise ``Abandoned`` if it is gone: called before every write of results,
+        so a worker that lost its row never writes anything."""
+        self.check()
+        if not await self.renew():
+            self.lost.set()
+            self.check()
 
     async def finish(self, state: str, **fields: Any) -> bool:
         """Write the result and move to ``state``, releasing the lease; False if the row is no longer ours."""
@@ -95,8 +115,9 @@ async def claim(
 async def heartbeat(held: Claim, interval: float | None = None) -> AsyncIterator[Callable[[], bool]]:
     """Renew the lease in the background while the block runs (hours-long encodes outlive any fixed lease).
 
-    Yields a function telling whether the lease is still held; the block should stop writing results when
-    it returns False (another worker took the row over).
+    When a renewal finds the row taken over by another worker, ``held.lost`` is set: media work checks it
+    between frames and stops with ``Abandoned``, and ``held.ensure_held`` refuses every later write.
+    Yields a function telling whether the lease is still held.
     """
     period = interval if interval is not None else max(0.2, min(1.0, held.lease_seconds / 3))
     state = {"held": True}
@@ -109,6 +130,7 @@ async def heartbeat(held: Claim, interval: float | None = None) -> AsyncIterator
             except Exception:  # a missed beat is not fatal: the lease has slack for a few
                 continue
             if not state["held"]:
+                held.lost.set()
                 return
 
     task = asyncio.create_task(beat())

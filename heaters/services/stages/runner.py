@@ -7,6 +7,8 @@
   Failed clips carry a backoff time in ``lease_until``; the dispatcher sends them again until the cap.
 * Any other error (storage, network, database): the row goes back to its ready state and the exception
   propagates, so the actor's retry policy sends the message again with backoff.
+* The lease was taken over (``Abandoned``, or any error once ``held.lost`` is set): the work stops, nothing
+  is written, the row is left to its new owner and the message is not retried.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pathlib import Path
 
 from piccolo.table import Table
 
-from heaters.errors import HeatersError
+from heaters.errors import Abandoned, HeatersError
 from heaters.services.review import now
 from heaters.services.stages.context import StageContext, is_permanent
 from heaters.services.stages.lease import Claim, claim, heartbeat
@@ -52,7 +54,7 @@ async def run_stage(
     work: Work,
     retry_failed: bool = False,
 ) -> str:
-    """Run ``work`` on a claimed row; return what happened: done, skipped, failed or gave_up."""
+    """Run ``work`` on a claimed row; return what happened: done, skipped, abandoned, failed or gave_up."""
     settings = ctx.settings
     held = await claim(table, row_id, ready=ready, working=working, lease_seconds=settings.lease_seconds)
     if held is None:
@@ -70,6 +72,9 @@ async def run_stage(
                 await work(held, scratch)
     except Exception as exc:
         message = describe(exc)
+        if isinstance(exc, Abandoned) or held.lost.is_set():
+            log.warning("%s %s: lease lost, abandoned attempt %d: %s", stage, row_id, held.attempts, message)
+            return "abandoned"
         if is_permanent(exc) or held.attempts >= settings.max_attempts:
             retry_at = now() + timedelta(seconds=backoff_seconds(ctx, held.attempts)) if retry_failed else None
             await held.fail(failed, message, retry_at=retry_at)

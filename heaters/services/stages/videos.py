@@ -29,10 +29,12 @@ from heaters.services.videos import create_initial_clips
 
 def _reporter(held: Claim, stage: str) -> Any:
     """A progress callback for a media thread: it only swaps a dict; the lease heartbeat writes it out, so the
-    database sees at most one progress write per beat however fast the callback fires."""
+    database sees at most one progress write per beat however fast the callback fires. It raises
+    ``Abandoned`` once the lease is lost, which stops a download half-way."""
     started = time.monotonic()
 
     def report(done: int, total: int | None, unit: str = "frames") -> None:
+        held.check()
         percent = round(100.0 * done / total, 1) if total else None
         held.progress = {
             "stage": stage, "percent": percent, unit: done, "total": total,
@@ -84,6 +86,7 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
             raise
         # Name what the person gave, not the scratch file it was saved as.
         raise MediaError(exc.message.replace(path.name, f"the download from {video['source']}"), exc.hint) from None
+    await held.ensure_held()
     if not key:
         key = keys.original_key(video_id, path.name)
         await asyncio.to_thread(ctx.storage.put_file, key, path, "original")
@@ -137,6 +140,7 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
     result = await asyncio.to_thread(
         transcode, original, master, proxy, features_path=features, proxy_crf=settings.proxy_crf,
         proxy_preset=settings.proxy_preset, proxy_short_side=settings.proxy_short_side, progress=report,
+        abort=held.lost.is_set,
     )
     index: dict[str, Any] = dict(result.index)
     if not int(index["frames"]) == result.total_frames == len(result.features):
@@ -144,6 +148,7 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
             f"frame counts disagree: index {index['frames']}, encode {result.total_frames}, "
             f"features {len(result.features)}", "this is a bug; keep the original and report it",
         )
+    await held.ensure_held()
     # Small objects first: a row names no key before every object exists in full.
     await asyncio.to_thread(storage.put_file, keys.features_key(video_id), features, "features")
     await asyncio.to_thread(
@@ -194,6 +199,7 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
     cuts = tuple(int(c) for c in cuts)
     if any(not 0 < c < total for c in cuts) or list(cuts) != sorted(set(cuts)):
         raise MediaError(f"scene detection returned invalid cuts {list(cuts)[:10]}", "this is a bug; report it")
+    await held.ensure_held()
     # Idempotent: after a crash between these two writes the clips exist and are found, not duplicated.
     await create_initial_clips(video_id, cuts, total)
     held.progress = {"stage": "detect", "percent": 100.0, "cuts": len(cuts)}
