@@ -1,5 +1,8 @@
 """Shared fixtures: real databases (SQLite by default, Postgres with HEATERS_TEST_DATABASE_URL), real Redis.
 
+Postgres tests run in a database the session creates and drops (``tests/service_fixtures.py``), and Redis tests
+on a redis-server of their own, so the machine's databases are never touched.
+
 Tests that need a server skip on a plain machine and fail in CI (``CI=true``), where the server must exist.
 """
 
@@ -15,12 +18,17 @@ import pytest
 from heaters.db.engine import connect
 from heaters.db.migrate import migrate
 from heaters.settings import Settings
+from tests.service_fixtures import POSTGRES_URL, pytest_sessionfinish, pytest_sessionstart, redis_server
 
 pytest_plugins = ["tests.s3_fixtures"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-POSTGRES_URL = os.environ.get("HEATERS_TEST_DATABASE_URL", "")
 TABLES = "source_video, clip, cut_operation, artifact, embedding, heaters_user"
+
+
+# The session's own Postgres database and redis-server (hooks and fixture), registered from here.
+__all__ = ["IN_CI", "POSTGRES_URL", "TABLES", "pytest_sessionfinish", "pytest_sessionstart", "redis_server",
+           "require_service"]
 
 
 def require_service(reason: str) -> None:

@@ -46,7 +46,7 @@ def test_cut_workflow(env: dict[str, str], tmp_path: Path) -> None:
         " initial_cuts=[50]))\n"
         "asyncio.run(main())"
     )
-    if POSTGRES_URL:  # the shared test database: start from empty tables
+    if POSTGRES_URL:  # the session's own test database: start from empty tables
         from tests.conftest import TABLES
 
         subprocess.run([sys.executable, "-c", "import asyncio, asyncpg\nasync def m():\n"

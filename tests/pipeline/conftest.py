@@ -1,4 +1,4 @@
-"""Pipeline fixtures: a private Redis namespace, real worker processes, tiny generated videos, a local web server.
+"""Pipeline fixtures: a namespace on the session's redis-server, worker processes, tiny videos, a local web server.
 
 Workers run as ``heaters workers`` subprocesses configured only through the environment, exactly as users run
 them; they share the test's database (the SQLite file or Postgres) and storage.
@@ -25,9 +25,7 @@ from typing import Any
 import pytest
 
 from heaters.settings import Settings
-from tests.conftest import require_service
-
-REDIS_URL = os.environ.get("HEATERS_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.service_fixtures import free_port  # noqa: F401 - pipeline tests import it from here
 
 
 def settings_env(settings: Settings) -> dict[str, str]:
@@ -44,28 +42,16 @@ def settings_env(settings: Settings) -> dict[str, str]:
 
 
 @pytest.fixture
-def redis_namespace() -> Iterator[str]:
-    """A fresh key prefix on the real Redis; only its keys are deleted afterwards."""
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL)
-    try:
-        client.ping()
-    except redis.RedisError as exc:
-        require_service(f"Redis at {REDIS_URL} is unreachable: {exc}")
-    namespace = f"heaters-test-{uuid.uuid4().hex[:12]}"
-    yield namespace
-    keys = list(client.scan_iter(match=f"{namespace}*", count=1000))
-    if keys:
-        client.delete(*keys)
-    client.close()
+def redis_namespace() -> str:
+    """A key prefix of this test's own on the session's redis-server (tests never see each other's queues)."""
+    return f"heaters-test-{uuid.uuid4().hex[:12]}"
 
 
 @pytest.fixture
-def pipeline(db: Settings, redis_namespace: str) -> Settings:
+def pipeline(db: Settings, redis_server: str, redis_namespace: str) -> Settings:
     """Settings for pipeline tests: real Redis, short leases and dispatcher interval, few attempts."""
     return replace(
-        db, redis_url=REDIS_URL, redis_namespace=redis_namespace, lease_seconds=2, dispatch_seconds=0.3,
+        db, redis_url=redis_server, redis_namespace=redis_namespace, lease_seconds=2, dispatch_seconds=0.3,
         max_attempts=3, restore_poll_seconds=1.0, export_preset="ultrafast", proxy_preset="ultrafast",
     )
 
@@ -170,9 +156,3 @@ class _QuietHandler(http.server.SimpleHTTPRequestHandler):
         pass
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])

@@ -9,12 +9,12 @@ import sys
 import redis
 
 from heaters.settings import Settings
-from tests.pipeline.conftest import REDIS_URL, settings_env
+from tests.pipeline.conftest import settings_env
 from tests.server.conftest import open_web
 
 
 def export_queue(settings: Settings) -> list[dict[str, object]]:
-    client = redis.Redis.from_url(REDIS_URL)
+    client = redis.Redis.from_url(settings.redis_url)
     ids = client.lrange(f"{settings.redis_namespace}:export", 0, -1)
     messages = [client.hget(f"{settings.redis_namespace}:export.msgs", i) for i in ids]
     return [json.loads(m) for m in messages if m]

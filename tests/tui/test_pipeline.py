@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+import uuid
 from typing import Any
 
-import pytest
 from textual.widgets import DataTable, Static
 
 from heaters.db.tables import Clip, SourceVideo
 from heaters.services import status
 from heaters.settings import Settings
-from tests.conftest import require_service
 from tests.tui.conftest import NOW, Seed, fresh, make_app, until
-
-REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own: the test empties it
 
 
 def rows(table: DataTable[Any]) -> list[list[str]]:
@@ -82,20 +78,6 @@ async def test_retry_selected_then_all(seeded: tuple[Settings, Seed]) -> None:
         assert app._notifications and "0 videos and 1 clips" in list(app._notifications)[-1].message
 
 
-@pytest.fixture
-def redis_db() -> Iterator[Any]:
-    import redis
-
-    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
-    try:
-        client.flushdb()
-    except redis.exceptions.ConnectionError as exc:
-        require_service(f"Redis at 127.0.0.1:6379 is unreachable: {exc}")
-    yield client
-    client.flushdb()
-    client.close()
-
-
 def depth_rows(screen: Any) -> list[list[str]]:
     return rows(screen.query_one("#queues", DataTable))
 
@@ -121,11 +103,12 @@ FILLED = [["ingest", "0", "0", "0", "0"], ["encode", "0", "0", "1", "0"],
           ["export", "1", "1", "0", "1"], ["embed", "0", "0", "0", "0"]]
 
 
-async def test_queue_depths_from_a_real_broker(seeded: tuple[Settings, Seed], redis_db: Any) -> None:
+async def test_queue_depths_from_a_real_broker(seeded: tuple[Settings, Seed], redis_server: str) -> None:
     from heaters.services.broker import create_broker
 
     settings, _ = seeded
-    settings = dataclasses.replace(settings, redis_url=REDIS_URL, redis_namespace="heaters-tui-test")
+    namespace = f"heaters-tui-test-{uuid.uuid4().hex[:12]}"  # queues of this test's own on the session's server
+    settings = dataclasses.replace(settings, redis_url=redis_server, redis_namespace=namespace)
     broker = create_broker(settings)
     consumer = fill_queues(broker)
     app = make_app(settings, keep_redis=True)
