@@ -67,6 +67,17 @@ class Settings:
     proxy_short_side: int = _setting(
         "HEATERS_PROXY_SHORT_SIDE", "Largest short side of the proxy in pixels.", 720
     )
+    max_pixels: int = _setting(
+        "HEATERS_MAX_PIXELS",
+        "Largest picture (width × height) a source may have; larger ones fail at once. Default: 8K UHD.",
+        7680 * 4320,
+    )
+    accept_short_media: bool = _setting(
+        "HEATERS_ACCEPT_SHORT_MEDIA",
+        "Keep a source that decodes to more than a second less than its container promises (truncated),"
+        " with a warning, instead of failing its encode.",
+        False,
+    )
     export_crf: int = _setting("HEATERS_EXPORT_CRF", "x264 CRF of exported clips.", 18)
     export_preset: str = _setting("HEATERS_EXPORT_PRESET", "x264 preset of exported clips.", "medium")
     scene_threshold: float = _setting(

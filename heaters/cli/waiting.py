@@ -50,7 +50,8 @@ def describe(video: dict[str, Any]) -> tuple[str, float | None, str]:
     state = video["state"]
     progress = video.get("progress") or {}
     if state == "ready":
-        return "ready", 100.0, f"video {video['id']}: ready, {video['total_frames']} frames"
+        warning = f" (warning: {video['warning']})" if video.get("warning") else ""
+        return "ready", 100.0, f"video {video['id']}: ready, {video['total_frames']} frames{warning}"
     if state in FAILED:
         return "failed", None, f"video {video['id']}: {state}: {video['error']}"
     stage, running = STAGE_OF_STATE.get(state, (state, False))

@@ -37,6 +37,7 @@ class SourceVideo(Table, tablename="source_video"):
     source = Text(default="")
     state = Varchar(length=32, default="new", index=True)
     error = Text(default="")
+    warning = Text(default="")  # something a person should know about a video that did not fail (m0005)
     attempts = Integer(default=0)
     lease_until = Timestamptz(null=True, default=None)
     progress = JSON(default="{}")  # stage, percent, bytes: shown by the UIs while work runs

@@ -16,6 +16,12 @@ in the proxy's thread. An error in any thread stops the others and is raised her
 
 Afterwards the master's frame count, the proxy's, and the proxy index's must agree, or the stage fails.
 Both files are written under temporary names and renamed only when they are verified.
+
+Huge and odd sources: a picture larger than ``max_pixels`` is refused before anything is decoded; FFV1's
+slice count is chosen from the frame size (its encoder refuses slices above a size limit); queues hold
+fewer frames when frames are large, so memory stays bounded; an encoder that refuses the source is a
+permanent ``MediaError``. A source that decodes to more than a second less than its container promises
+(a truncated download) fails, or with ``accept_short`` is kept with a ``warning``.
 """
 
 from __future__ import annotations
@@ -24,7 +30,7 @@ import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from fractions import Fraction
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import av
@@ -48,6 +54,15 @@ MASTER_FORMATS = {f.name for f in av.codec.Codec("ffv1", "w").video_formats or (
 MASTER_THREADS = 4
 PROXY_THREADS = 1
 QUEUE = 8  # frames queued per encoder: enough to ride out uneven frame costs, a few MB each at 1080p
+# Picture bytes the master's queue may hold: all of QUEUE up to 4K, fewer (at least one) above, so an 8K
+# source (~50 MB a frame) does not queue 400 MB.
+QUEUE_BYTES = 128 * 2**20
+LARGE_PIXELS = 3840 * 2160
+# Slice counts FFV1 accepts (rows × columns, columns in [rows, 2 × rows)), in the order tried; each slice is
+# a unit of threading and of CRC checking, and FFV1 refuses slices above a size limit.
+SLICE_COUNTS = (4, 6, 9, 12, 16, 20, 24, 30, 36, 42, 49, 56, 64)
+# Decoding may come up this much shorter than the container promises before the source counts as truncated.
+SHORT_TOLERANCE_SECONDS = 1
 
 
 @dataclass(frozen=True)
@@ -63,6 +78,40 @@ class TranscodeResult:
     features_path: Path
     features: np.ndarray
     index: dict[str, object]
+    warning: str = ""
+
+
+def master_slices(width: int, height: int, pix_fmt: str) -> int:
+    """The fewest FFV1 slices (at least 4) its encoder accepts for this frame size and pixel format.
+
+    The limit depends on the slice's area, bit depth and planes; rather than repeat FFmpeg's arithmetic,
+    the encoder is asked (opening one costs a fraction of a millisecond)."""
+    return _master_slices(width, height, pix_fmt)
+
+
+@lru_cache(maxsize=64)
+def _master_slices(width: int, height: int, pix_fmt: str) -> int:
+    for count in SLICE_COUNTS:
+        context = av.CodecContext.create("ffv1", "w")
+        context.width, context.height, context.pix_fmt = width, height, pix_fmt
+        context.time_base = Fraction(1, 25)
+        context.options = {"level": "3", "slicecrc": "1", "g": "1", "slices": str(count)}
+        try:
+            context.open()
+        except av.error.FFmpegError:
+            continue
+        return count
+    return SLICE_COUNTS[0]  # nothing opened: the real encoder will say why, as a MediaError
+
+
+def check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
+    """Refuse a picture larger than ``max_pixels`` (``HEATERS_MAX_PIXELS``) with a permanent ``MediaError``."""
+    if max_pixels > 0 and width * height > max_pixels:
+        raise MediaError(
+            f"{name} is {width}×{height} ({width * height / 1e6:.1f} megapixels), larger than the"
+            f" {max_pixels / 1e6:.1f} megapixels this installation accepts",
+            "scale the video down first, or raise HEATERS_MAX_PIXELS if the workers have the memory",
+        )
 
 
 def proxy_size(width: int, height: int, short_side: int) -> tuple[int, int]:
@@ -78,8 +127,11 @@ def master_pix_fmt(source: str) -> str:
     if source.startswith("yuvj"):  # the same samples as yuv*, full range is carried by the colour tags
         return source.replace("yuvj", "yuv")
     deep = any(bits in source for bits in ("10", "12", "14", "16"))
-    if source.startswith(("rgb", "bgr", "gbr", "argb", "abgr")):
-        return "gbrp16le" if deep else "gbrp"
+    if source.startswith(("rgb", "bgr", "gbr", "argb", "abgr", "0rgb", "0bgr")):
+        alpha = "a" in source.removeprefix("gbr")  # rgba, bgra, argb, abgr, gbrap
+        if deep:
+            return "gbrap16le" if alpha else "gbrp16le"
+        return "bgra" if alpha else "bgr0"  # FFV1 stores 8-bit RGB packed, not as planar gbrp
     return "yuv444p16le" if deep else "yuv444p"
 
 
@@ -101,7 +153,8 @@ class _Outputs:
         m = self.master.add_stream("ffv1", rate=fps)
         m.width, m.height = first.width, first.height
         m.pix_fmt = master_pix_fmt(first.format.name)
-        m.options = {"level": "3", "slicecrc": "1", "g": "1", "slices": "4"}
+        slices = master_slices(first.width, first.height, m.pix_fmt)
+        m.options = {"level": "3", "slicecrc": "1", "g": "1", "slices": str(slices)}
         m.codec_context.thread_type = "SLICE"
         m.codec_context.thread_count = MASTER_THREADS
         tags.apply(m.codec_context)
@@ -196,13 +249,17 @@ def transcode(
     progress: Progress | None = None,
     extract_features: bool = True,
     abort: Callable[[], bool] | None = None,
+    max_pixels: int = 0,
+    accept_short: bool = False,
 ) -> TranscodeResult:
     """Decode ``original`` once; write the master (MKV), the proxy (MP4) and the features (``.npy``, default
     beside the proxy). Raise ``MediaError`` for unusable input or if the outputs disagree on frame count.
 
     ``extract_features=False`` skips the features (the result holds an empty table and nothing is saved);
     it exists to measure what scene detection costs the encode stage. ``abort`` is asked before every decoded
-    frame; when it says True the encode stops with ``Abandoned`` and nothing is kept."""
+    frame; when it says True the encode stops with ``Abandoned`` and nothing is kept. ``max_pixels`` (0: no
+    limit) refuses larger pictures before decoding; ``accept_short`` keeps a truncated source (see the module
+    docstring) and says so in ``TranscodeResult.warning``."""
     name = Path(original).name
     master_path, proxy_path = Path(master_path), Path(proxy_path)
     features_path = Path(features_path) if features_path else proxy_path.with_suffix(".features.npy")
@@ -210,10 +267,19 @@ def transcode(
     proxy_tmp = proxy_path.with_name(proxy_path.name + ".part")
     try:
         builder = FeatureBuilder() if extract_features else None
-        fps, total, outputs, rotation = _encode(
-            original, name, master_tmp, proxy_tmp, proxy_crf, proxy_preset, proxy_short_side, progress, builder,
-            abort,
-        )
+        try:
+            fps, total, outputs, rotation, promised = _encode(
+                original, name, master_tmp, proxy_tmp, proxy_crf, proxy_preset, proxy_short_side, progress,
+                builder, abort, max_pixels,
+            )
+        except av.error.FFmpegError as exc:
+            if isinstance(exc, OSError):  # disk full, I/O: the environment, worth retrying
+                raise
+            raise MediaError(
+                f"{name}: the encoder refused this video ({exc})",
+                "the source cannot be archived as it is; convert it (e.g. to yuv420p H.264) and ingest it again",
+            ) from None
+        warning = _shortfall(name, total, fps, promised, accept_short)
         master_frames = count_frames(master_tmp)
         index = build_index(proxy_tmp, fps)
         proxy_frames = count_frames(proxy_tmp)
@@ -234,14 +300,44 @@ def transcode(
     return TranscodeResult(
         fps=fps, total_frames=total, width=outputs.master_stream.width, height=outputs.master_stream.height,
         proxy_width=outputs.proxy_w, proxy_height=outputs.proxy_h, has_audio=outputs.audio is not None,
-        rotation=rotation, features_path=features_path, features=features, index=index,
+        rotation=rotation, features_path=features_path, features=features, index=index, warning=warning,
     )
+
+
+def _shortfall(name: str, total: int, fps: Fraction, promised: Fraction, accept_short: bool) -> str:
+    """"" if ``total`` frames cover what the container promises (``promised`` seconds, 0: unknown), less a
+    second; else a warning (``accept_short``) or a ``MediaError``."""
+    decoded = total / fps
+    if not promised or promised - decoded <= SHORT_TOLERANCE_SECONDS:
+        return ""
+    message = (
+        f"{name} decodes to {total} frames ({float(decoded):.1f} s) but its container promises"
+        f" {float(promised):.1f} s: the file is truncated or damaged, {float(promised - decoded):.1f} s are missing"
+    )
+    if accept_short:
+        return message
+    raise MediaError(message, "download it again, or set HEATERS_ACCEPT_SHORT_MEDIA=true to keep what it holds")
+
+
+def promised_seconds(container: av.container.InputContainer, vstream: av.VideoStream) -> Fraction:
+    """How long the video stream says it is, from its own duration, its Matroska DURATION tag or the
+    container's duration, in that order; 0 when nothing says."""
+    if vstream.duration and vstream.time_base:
+        return Fraction(vstream.duration) * vstream.time_base
+    tag = (vstream.metadata or {}).get("DURATION", "")
+    if tag:
+        try:
+            hours, minutes, seconds = tag.split(":")
+            return Fraction(int(hours) * 3600 + int(minutes) * 60) + Fraction(seconds)
+        except ValueError:
+            pass
+    return Fraction(container.duration, av.time_base) if container.duration else Fraction(0)
 
 
 def _encode(
     original: str | Path, name: str, master_tmp: Path, proxy_tmp: Path, crf: int, preset: str, short_side: int,
-    progress: Progress | None, builder: FeatureBuilder | None, abort: Callable[[], bool] | None,
-) -> tuple[Fraction, int, _Outputs, int]:
+    progress: Progress | None, builder: FeatureBuilder | None, abort: Callable[[], bool] | None, max_pixels: int,
+) -> tuple[Fraction, int, _Outputs, int, Fraction]:
     """Decode on this thread; the master and proxy encoders run in their own threads (features in the proxy's).
 
     Every frame is converted for each output here, before any encoder sees it, and stamped with its grid
@@ -250,8 +346,12 @@ def _encode(
     """
     with open_media(original) as container, Pipeline() as pipeline:
         vstream = require_video(container, name)
-        vstream.thread_type = "AUTO"
+        check_pixels(name, vstream.codec_context.width, vstream.codec_context.height, max_pixels)
+        # Frame threads each hold a whole decoded picture; above 4K slice threads save hundreds of MB.
+        pixels = vstream.codec_context.width * vstream.codec_context.height
+        vstream.thread_type = "SLICE" if pixels > LARGE_PIXELS else "AUTO"
         fps = normalise_rate(vstream.average_rate, vstream.guessed_rate)
+        promised = promised_seconds(container, vstream)
         estimate = vstream.frames or (
             round(container.duration / av.time_base * fps) if container.duration else 0
         )
@@ -312,8 +412,11 @@ def _encode(
                         upright = Upright(decoded, rotation)
                     for frame in upright(decoded):
                         if outputs is None:
+                            check_pixels(name, frame.width, frame.height, max_pixels)
                             outputs = _Outputs(master_tmp, proxy_tmp, frame, fps, audio, crf, preset, short_side)
-                            to_master = pipeline.stage("encode-master", outputs.encode_master, capacity=QUEUE)
+                            to_master = pipeline.stage(
+                                "encode-master", outputs.encode_master, capacity=queue_capacity(frame)
+                            )
                             to_proxy = pipeline.stage(
                                 "encode-proxy", partial(outputs.encode_proxy, builder=builder), capacity=QUEUE
                             )
@@ -333,7 +436,13 @@ def _encode(
     total = grid.next_slot
     if progress is not None:
         progress(total, total)
-    return fps, total, outputs, rotation
+    return fps, total, outputs, rotation, promised
+
+
+def queue_capacity(frame: av.VideoFrame) -> int:
+    """Frames the master's queue holds: ``QUEUE``, or fewer when that many would exceed ``QUEUE_BYTES``."""
+    size = sum(plane.buffer_size for plane in frame.planes)
+    return max(1, min(QUEUE, QUEUE_BYTES // max(1, size)))
 
 
 def count_frames(path: str | Path) -> int:

@@ -33,6 +33,7 @@ def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -
         "source": row["source"],
         "state": row["state"],
         "error": row["error"],
+        "warning": row.get("warning", ""),
         "attempts": row["attempts"],
         "progress": row.get("progress") or {},
         "fps": fps_text(row),

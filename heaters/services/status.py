@@ -121,7 +121,7 @@ async def video_overview() -> list[dict[str, Any]]:
     videos = await SourceVideo.select(
         SourceVideo.id, SourceVideo.title, SourceVideo.state, SourceVideo.progress, SourceVideo.total_frames,
         SourceVideo.fps_num, SourceVideo.fps_den, SourceVideo.width, SourceVideo.height, SourceVideo.cut_version,
-        SourceVideo.error, SourceVideo.updated_at,
+        SourceVideo.error, SourceVideo.warning, SourceVideo.updated_at,
     ).order_by(SourceVideo.id).output(load_json=True)
     clips = await Clip.select(Clip.source_video, Clip.state, Clip.start_frame, Clip.end_frame).where(
         Clip.state != "superseded"

@@ -29,7 +29,8 @@ TITLE_WIDTH = 32
 
 def matches(video: dict[str, Any], terms: list[str]) -> bool:
     """Every whitespace-separated term must appear in the id, title, state or MECE text (any case)."""
-    haystack = f"#{video['id']} {video['title']} {video['state']} {fmt.mece_text(video)}".lower()
+    haystack = f"#{video['id']} {video['title']} {video['state']} {fmt.mece_text(video)} {video.get('warning', '')}"
+    haystack = haystack.lower()
     return all(term in haystack for term in terms)
 
 
@@ -88,7 +89,7 @@ class VideosScreen(PollingScreen):
         shown = select(self.videos, self.query_one("#filter", Input).value, self.sort)
         replace_rows(table, (
             (str(v["id"]), (
-                str(v["id"]), _clip(v["title"]), v["state"],
+                str(v["id"]), _clip(v["title"]), state_text(v),
                 fmt.progress_text(v["progress"]) if v["state"] in status.ACTIVE_VIDEO_STATES else "",
                 str(v["total_frames"] or "-"), fmt.fps_text(fmt.fps_of(v)), fmt.clip_counts(v["clip_counts"]),
                 fmt.mece_text(v),
@@ -105,6 +106,11 @@ class VideosScreen(PollingScreen):
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         self.query_one("#videos", DataTable).focus()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        video = next((v for v in self.videos if str(v["id"]) == event.row_key.value), None)
+        if video is not None and video.get("warning"):
+            self.notify(f"video {video['id']}: {video['warning']}", title="warning", severity="warning")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:
@@ -128,6 +134,11 @@ class VideosScreen(PollingScreen):
         self.sort = names[(names.index(self.sort) + 1) % len(names)]
         self._show_sort()
         self._render_rows()
+
+
+def state_text(video: dict[str, Any]) -> str:
+    """The state, marked when the video carries a warning (highlighting the row shows it)."""
+    return f"{video['state']} ⚠" if video.get("warning") else video["state"]
 
 
 def _clip(text: str) -> str:

@@ -150,3 +150,14 @@ async def test_theme_and_layout(reviewer: Web) -> None:
     assert "@media (prefers-color-scheme: dark)" in css and ':root[data-theme="dark"]' in css
     login = await reviewer.client.get("/login", follow_redirects=False)
     assert login.status_code == 303  # already logged in
+
+
+async def test_a_video_kept_with_a_warning_says_so(reviewer: Web) -> None:
+    warning = "cut.mkv decodes to 111 frames (4.4 s) but its container promises 8.0 s: the file is truncated"
+    video = reviewer.make_video(warning=warning)
+    html = (await reviewer.client.get(f"/videos/{video}")).text
+    assert 'class="flash warning"' in html and "the file is truncated" in html
+    api = (await reviewer.client.get(f"/api/videos/{video}")).json()
+    assert api["warning"] == warning
+    plain = reviewer.make_video()
+    assert 'class="flash warning"' not in (await reviewer.client.get(f"/videos/{plain}")).text

@@ -59,3 +59,22 @@ async def test_filter_sort_and_open(seeded: tuple[Settings, Seed]) -> None:
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, EditorScreen) and app.screen.loads > 0)
         assert app.screen.video_id == ids.locked  # type: ignore[attr-defined]
+
+
+async def test_a_video_with_a_warning_is_marked_and_the_warning_shown(seeded: tuple[Settings, Seed]) -> None:
+    from heaters.db.tables import SourceVideo
+
+    settings, ids = seeded
+    await SourceVideo.update({SourceVideo.warning: "the file is truncated, 3.6 s are missing"}).where(
+        SourceVideo.id == ids.ready
+    )
+    app = make_app(settings)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.press("2")
+        screen = await fresh(pilot)
+        table = screen.query_one("#videos", DataTable)
+        assert table.get_row(str(ids.ready))[2] == "ready ⚠"
+        table.move_cursor(row=table.get_row_index(str(ids.ready)))
+        await until(pilot, lambda: any("truncated" in str(n.message) for n in app._notifications))
+        screen.query_one("#filter", Input).value = "truncated"
+        await until(pilot, lambda: column(table, 0) == [str(ids.ready)])

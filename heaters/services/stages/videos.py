@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from heaters.services.stages.context import StageContext
 from heaters.services.stages.lease import Claim
 from heaters.services.stages.runner import run_stage
 from heaters.services.videos import create_initial_clips
+
+log = logging.getLogger(__name__)
 
 
 def _reporter(held: Claim, stage: str) -> Any:
@@ -55,6 +58,7 @@ async def download(ctx: StageContext, video_id: int) -> str:
 
 async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
     from heaters.media.probe import probe
+    from heaters.media.transcode import check_pixels
 
     video, video_id = held.row, held.row_id
     report = _reporter(held, "download")
@@ -81,6 +85,7 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
     try:
         info = await asyncio.to_thread(probe, path)  # not a video, audio only, unreadable: MediaError
         check_is_video(path.name, info)
+        check_pixels(path.name, info.width, info.height, ctx.settings.max_pixels)
     except MediaError as exc:
         if key or local_path_of(video["source"]) is not None:
             raise
@@ -140,8 +145,10 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
     result = await asyncio.to_thread(
         transcode, original, master, proxy, features_path=features, proxy_crf=settings.proxy_crf,
         proxy_preset=settings.proxy_preset, proxy_short_side=settings.proxy_short_side, progress=report,
-        abort=held.lost.is_set,
+        abort=held.lost.is_set, max_pixels=settings.max_pixels, accept_short=settings.accept_short_media,
     )
+    if result.warning:
+        log.warning("encode %s: %s", video_id, result.warning)
     index: dict[str, Any] = dict(result.index)
     if not int(index["frames"]) == result.total_frames == len(result.features):
         raise MediaError(
@@ -162,7 +169,7 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
         width=result.width, height=result.height, has_audio=result.has_audio,
         master_key=keys.master_key(video_id), proxy_key=keys.proxy_key(video_id),
         proxy_index_key=keys.proxy_index_key(video_id), features_key=keys.features_key(video_id),
-        progress=held.progress,
+        progress=held.progress, warning=result.warning,
     ):
         queue.enqueue("detect", video_id)
 
