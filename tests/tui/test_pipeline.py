@@ -131,7 +131,7 @@ async def test_queue_depths_from_the_embedded_redis(seeded: tuple[Settings, Seed
     """With REDIS_URL empty the console attaches to the embedded server the workers started, never its own."""
     from dramatiq.brokers.redis import RedisBroker
 
-    from heaters.services.broker import start_embedded_redis
+    from heaters.services.broker import start_embedded_redis, stop_embedded_redis
 
     settings, _ = seeded
     app = make_app(settings, keep_redis=True)
@@ -147,4 +147,4 @@ async def test_queue_depths_from_the_embedded_redis(seeded: tuple[Settings, Seed
             assert depth_rows(screen) == FILLED, str(screen.query_one("#queue-problem", Static).render())
         finally:
             consumer.close()
-            server.shutdown(nosave=True)  # stops the redis-server this test started
+            stop_embedded_redis(server)  # stops the redis-server this test started
