@@ -9,7 +9,7 @@ under a temporary name, its frame count checked, then renamed — a half-written
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -36,13 +36,40 @@ class ExportResult:
     has_audio: bool
 
 
+@dataclass(frozen=True)
+class MasterPiece:
+    """A master file holding frames ``[start, end)`` of the video (its own timestamps start at 0)."""
+
+    path: Path
+    start: int
+    end: int
+
+
+Master = str | Path | Sequence[MasterPiece]
+WHOLE = 1 << 62  # the end frame of a master that is one file: its own length decides
+
+
+def as_pieces(master: Master) -> list[MasterPiece]:
+    """A master given as one file or as segment pieces, as pieces in frame order."""
+    if isinstance(master, (str, Path)):
+        return [MasterPiece(Path(master), 0, WHOLE)]
+    return sorted(master, key=lambda p: p.start)
+
+
 def _frame_number(frame: av.VideoFrame | av.AudioFrame, fps: Fraction, origin: Fraction) -> int:
     assert frame.pts is not None and frame.time_base is not None
     return round((Fraction(frame.pts) * frame.time_base - origin) * fps)
 
 
-def _video_frames(master: Path, start: int, end: int) -> Iterator[tuple[av.VideoFrame, Fraction]]:
-    """Frames ``start..end-1`` of the master, each with the timeline's fps."""
+def _video_frames(pieces: Sequence[MasterPiece], start: int, end: int) -> Iterator[tuple[av.VideoFrame, Fraction]]:
+    """Frames ``start..end-1`` of the master, each with the timeline's fps, read across the pieces they are in."""
+    for piece in pieces:
+        if piece.end <= start or piece.start >= end:
+            continue
+        yield from _piece_frames(piece.path, max(start, piece.start) - piece.start, min(end, piece.end) - piece.start)
+
+
+def _piece_frames(master: Path, start: int, end: int) -> Iterator[tuple[av.VideoFrame, Fraction]]:
     with open_media(master) as container:
         stream = require_video(container, master.name)
         stream.thread_type = "AUTO"  # FFV1 decodes frames in parallel, beside the encoder's threads
@@ -58,6 +85,32 @@ def _video_frames(master: Path, start: int, end: int) -> Iterator[tuple[av.Video
             if n >= end:
                 return
             yield frame, fps
+
+
+def _audio_across(
+    pieces: Sequence[MasterPiece], start: int, end: int, fps: Fraction
+) -> tuple[np.ndarray, int, str] | None:
+    """The audio of frames ``[start, end)`` joined from the pieces they are in; None if no piece has audio."""
+    spans = []
+    for piece in pieces:
+        if piece.end <= start or piece.start >= end:
+            continue
+        lo, hi = max(start, piece.start) - piece.start, min(end, piece.end) - piece.start
+        span = _audio_span(piece.path, Fraction(lo) / fps, Fraction(hi) / fps)
+        spans.append((piece.start + lo, piece.start + hi, span))
+    found = [span for _, _, span in spans if span is not None]
+    if not found:
+        return None
+    _, rate, layout = found[0]
+    channels = av.AudioLayout(layout).nb_channels
+    parts = []
+    for lo, hi, span in spans:  # a piece without audio (the source's audio had ended) is silence
+        if span is None or span[1] != rate or span[0].shape[0] != channels:
+            length = round(Fraction(hi) / fps * rate) - round(Fraction(lo) / fps * rate)
+            parts.append(np.zeros((channels, length), np.float32))
+        else:
+            parts.append(span[0])
+    return np.ascontiguousarray(np.concatenate(parts, axis=1), np.float32), rate, layout
 
 
 def _audio_span(master: Path, start_s: Fraction, end_s: Fraction) -> tuple[np.ndarray, int, str] | None:
@@ -92,7 +145,7 @@ def _audio_span(master: Path, start_s: Fraction, end_s: Fraction) -> tuple[np.nd
 
 
 def export_clip(
-    master_path: str | Path,
+    master_path: Master,
     out_path: str | Path,
     start_frame: int,
     end_frame: int,
@@ -102,10 +155,12 @@ def export_clip(
     progress: Progress | None = None,
     abort: Callable[[], bool] | None = None,
 ) -> ExportResult:
-    """Encode frames ``[start_frame, end_frame)`` of the master to an H.264/AAC MP4 at ``out_path``.
+    """Encode frames ``[start_frame, end_frame)`` of the master (one file, or segment pieces) to an H.264/AAC
+    MP4 at ``out_path``.
 
     ``abort`` is asked before every frame; when it says True the export stops with ``Abandoned``."""
-    master, out = Path(master_path), Path(out_path)
+    pieces, out = as_pieces(master_path), Path(out_path)
+    master = pieces[0].path
     if not 0 <= start_frame < end_frame:
         raise MediaError(f"cannot export frames [{start_frame}, {end_frame})", "the clip must hold at least one frame")
     wanted = end_frame - start_frame
@@ -116,12 +171,12 @@ def export_clip(
             vstream: av.VideoStream | None = None
             audio: _AudioOut | None = None
             fps = Fraction(25)
-            for frame, fps in _video_frames(master, start_frame, end_frame):
+            for frame, fps in _video_frames(pieces, start_frame, end_frame):
                 if abort is not None and abort():
                     raise Abandoned(f"export of frames [{start_frame}, {end_frame}) stopped after {written} frames")
                 if vstream is None:
                     vstream, colour, size = _open_video(dst, frame, fps, crf, preset)
-                    span = _audio_span(master, Fraction(start_frame) / fps, Fraction(end_frame) / fps)
+                    span = _audio_across(pieces, start_frame, end_frame, fps)
                     audio = _AudioOut(dst, *span) if span is not None else None
                 # A limited-range yuv420p master (the usual case) comes back as the same frame: no copy.
                 picture = frame.reformat(
