@@ -18,7 +18,7 @@ Timestamps inside a piece start at 0; the piece's place on the timeline is its `
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import partial
@@ -28,14 +28,23 @@ from typing import Any
 import av
 import numpy as np
 
-from heaters.errors import MediaError
+from heaters.errors import Abandoned, MediaError
 from heaters.media.audio import AudioTrack
 from heaters.media.features import FeatureBuilder
 from heaters.media.frame_index import build_index
 from heaters.media.pipeline_threads import Channel, Pipeline
 from heaters.media.probe import normalise_rate, open_media, require_video
 from heaters.media.retime import Upright, rotation_of
-from heaters.media.transcode import QUEUE, Progress, _Outputs, _SharedPicture, count_frames
+from heaters.media.transcode import (
+    LARGE_PIXELS,
+    QUEUE,
+    Progress,
+    _Outputs,
+    _SharedPicture,
+    check_pixels,
+    count_frames,
+    queue_capacity,
+)
 
 # How far before a segment's first frame a seek may land; tried in turn when the demuxer's seek overshoots.
 SEEK_MARGINS = (Fraction(0), Fraction(1), Fraction(5), Fraction(30))
@@ -131,9 +140,12 @@ def encode_segment(
     proxy_preset: str = "veryfast",
     proxy_short_side: int = 720,
     progress: Progress | None = None,
+    abort: Callable[[], bool] | None = None,
+    max_pixels: int = 0,
 ) -> SegmentResult:
     """Write frames ``[start, end)`` (to the source's end if ``end`` is None) as a master piece, a proxy piece
-    and a thumbnail table (``.npy``). A segment past the source's end writes nothing and holds 0 frames."""
+    and a thumbnail table (``.npy``). A segment past the source's end writes nothing and holds 0 frames.
+    ``abort`` and ``max_pixels`` work as in ``transcode``."""
     name = Path(original).name
     if start < 0 or (end is not None and end <= start):
         raise MediaError(f"segment [{start}, {end}) is empty or negative", "this is a bug; report it")
@@ -143,10 +155,18 @@ def encode_segment(
     try:
         thumbs = _Thumbnails()
         audio = _span_audio(original, timeline, start, end) if timeline.has_audio else None
-        frames, reached_end, outputs = _encode_window(
-            original, name, master_tmp, proxy_tmp, start, end, timeline, audio, thumbs,
-            proxy_crf, proxy_preset, proxy_short_side, progress,
-        )
+        try:
+            frames, reached_end, outputs = _encode_window(
+                original, name, master_tmp, proxy_tmp, start, end, timeline, audio, thumbs,
+                proxy_crf, proxy_preset, proxy_short_side, progress, abort, max_pixels,
+            )
+        except av.error.FFmpegError as exc:
+            if isinstance(exc, OSError):  # disk full, I/O: the environment, worth retrying
+                raise
+            raise MediaError(
+                f"{name}: the encoder refused this video ({exc})",
+                "the source cannot be archived as it is; convert it (e.g. to yuv420p H.264) and ingest it again",
+            ) from None
         if outputs is None:
             return SegmentResult(start, 0, True, 0, 0, 0, 0, False, None)
         index = build_index(proxy_tmp, timeline.fps)
@@ -196,7 +216,7 @@ def _decoded_from(
 def _encode_window(
     original: str | Path, name: str, master_tmp: Path, proxy_tmp: Path, start: int, end: int | None,
     timeline: Timeline, audio: AudioTrack | None, thumbs: _Thumbnails, crf: int, preset: str, short_side: int,
-    progress: Progress | None,
+    progress: Progress | None, abort: Callable[[], bool] | None, max_pixels: int,
 ) -> tuple[int, bool, _Outputs | None]:
     """Decode on this thread, encode in the outputs' threads (as ``transcode._encode``), for one window.
 
@@ -208,7 +228,9 @@ def _encode_window(
     stop = end if end is not None else 1 << 62
     with open_media(original) as container, Pipeline() as pipeline:
         vstream = require_video(container, name)
-        vstream.thread_type = "AUTO"
+        check_pixels(name, vstream.codec_context.width, vstream.codec_context.height, max_pixels)
+        pixels = vstream.codec_context.width * vstream.codec_context.height
+        vstream.thread_type = "SLICE" if pixels > LARGE_PIXELS else "AUTO"
         outputs: _Outputs | None = None
         to_master: Channel[av.VideoFrame | av.AudioFrame] | None = None
         to_proxy: Channel[av.VideoFrame] | None = None
@@ -229,8 +251,9 @@ def _encode_window(
                 return
             assert raw is not None
             if outputs is None:  # the first picture inside the window: sizes and formats come from it
+                check_pixels(name, raw.width, raw.height, max_pixels)
                 outputs = _Outputs(master_tmp, proxy_tmp, raw, fps, audio, crf, preset, short_side)
-                to_master = pipeline.stage("encode-master", outputs.encode_master, capacity=QUEUE)
+                to_master = pipeline.stage("encode-master", outputs.encode_master, capacity=queue_capacity(raw))
                 to_proxy = pipeline.stage(
                     "encode-proxy", partial(outputs.encode_proxy, builder=thumbs), capacity=QUEUE
                 )
@@ -255,6 +278,8 @@ def _encode_window(
         reached_end = True
         try:
             for decoded in _decoded_from(container, vstream, start, timeline):
+                if abort is not None and abort():
+                    raise Abandoned(f"{name}: segment [{start}, {end}) stopped after {written} frames")
                 if decoded.pts is not None and decoded.time_base is not None:
                     time = _time_of(decoded)
                     if raw is not None and time <= last_time:
