@@ -1,4 +1,4 @@
-"""Dramatiq actors: one thin actor per pipeline stage, on the queues named in ``heaters.services.queue``.
+"""Dramatiq actors: one thin actor per stage of the pipeline table (``heaters.pipeline``), on its queue.
 
 Each actor only hands its row id to the stage function (``heaters.services.stages``), which does the claiming,
 the work and the bookkeeping. ``setup(settings)`` builds the broker with the middleware the stages need (an
@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from heaters import pipeline
 from heaters.actors.policy import actor_options, retry_options
-from heaters.actors.runtime import DatabaseMiddleware, context, set_context
+from heaters.actors.runtime import DatabaseMiddleware
 from heaters.services import queue
 from heaters.services.stages import STAGE_FUNCTIONS, StageContext
 from heaters.settings import Settings
@@ -33,30 +34,29 @@ def setup(settings: Settings, broker: Any | None = None) -> Any:
             Retries(**retry_options(settings)), DatabaseMiddleware(settings),
         ]
         broker = create_broker(settings, middleware=middleware)
-    set_context(StageContext.from_settings(settings))
-    declare_actors(broker, settings)
+    declare_actors(broker, settings, StageContext.from_settings(settings))
     queue.set_broker(broker)
     return broker
 
 
-def declare_actors(broker: Any, settings: Settings) -> dict[str, Any]:
-    """Declare one actor per stage on ``broker``; return them by stage name."""
+def declare_actors(broker: Any, settings: Settings, ctx: StageContext) -> dict[str, Any]:
+    """Declare one actor per stage on ``broker``, each running its stage in ``ctx``; return them by name."""
     import dramatiq
 
     actors = {}
-    for stage, (actor_name, queue_name) in queue.STAGES.items():
+    for stage in pipeline.STAGES:
         decorate = dramatiq.actor(
-            broker=broker, actor_name=actor_name, queue_name=queue_name, **actor_options(stage, settings)
+            broker=broker, actor_name=stage.actor, queue_name=stage.queue, **actor_options(stage.name, settings)
         )
-        actors[stage] = decorate(_stage_actor(stage))
+        actors[stage.name] = decorate(_stage_actor(stage.name, ctx))
     return actors
 
 
-def _stage_actor(stage: str) -> Any:
+def _stage_actor(stage: str, ctx: StageContext) -> Any:
     function = STAGE_FUNCTIONS[stage]
 
     async def run(row_id: int) -> None:
-        outcome = await function(context(), row_id)
+        outcome = await function(ctx, row_id)
         log.info("%s %s: %s", stage, row_id, outcome)
 
     run.__name__ = run.__qualname__ = f"{stage}_actor"

@@ -13,19 +13,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from heaters import pipeline
 from heaters.services.stages.context import PERMANENT
 from heaters.settings import Settings
-
-HOUR_MS = 3600 * 1000
-
-ACTOR_OPTIONS: dict[str, dict[str, Any]] = {
-    "download": {"time_limit": 6 * HOUR_MS},
-    "encode": {"time_limit": 24 * HOUR_MS},
-    "detect": {"time_limit": 1 * HOUR_MS},
-    "export": {"time_limit": 6 * HOUR_MS},
-    "keyframes": {"time_limit": 1 * HOUR_MS},
-    "embed": {"time_limit": 1 * HOUR_MS},
-}
 
 MIN_BACKOFF_MS = 2_000
 MAX_BACKOFF_MS = 10 * 60 * 1000
@@ -41,4 +31,5 @@ def retry_options(settings: Settings) -> dict[str, Any]:
 
 
 def actor_options(stage: str, settings: Settings) -> dict[str, Any]:
-    return {**ACTOR_OPTIONS[stage], **retry_options(settings), "throws": PERMANENT}
+    """Dramatiq options of the actor of ``stage``: its time limit (pipeline table) and the retry policy."""
+    return {"time_limit": pipeline.stage(stage).time_limit_ms, **retry_options(settings), "throws": PERMANENT}

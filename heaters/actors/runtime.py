@@ -1,4 +1,4 @@
-"""Process-wide state of a worker: the stage context and one database connection on the actors' event loop.
+"""One database connection on the actors' event loop, for the life of a worker process.
 
 Async actors run on Dramatiq's single event-loop thread per process. The database engine (a connection pool
 on Postgres) is opened on that loop when the worker boots and closed when it stops: a pool belongs to the
@@ -13,22 +13,9 @@ from typing import Any
 
 from dramatiq.middleware import Middleware
 
-from heaters.services.stages import StageContext
 from heaters.settings import Settings
 
 log = logging.getLogger(__name__)
-_context: StageContext | None = None
-
-
-def set_context(ctx: StageContext) -> None:
-    global _context
-    _context = ctx
-
-
-def context() -> StageContext:
-    if _context is None:
-        raise RuntimeError("heaters.actors.setup(settings) must run before the actors")
-    return _context
 
 
 class DatabaseMiddleware(Middleware):

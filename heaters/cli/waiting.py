@@ -14,12 +14,13 @@ from typing import Any
 
 import click
 
-STAGE_OF_STATE = {
-    "new": ("download", False), "downloading": ("download", True), "downloaded": ("encode", False),
-    "encoding": ("encode", True), "encoded": ("detect", False), "detecting": ("detect", True),
-}
-FAILED = ("download_failed", "encode_failed", "detect_failed")
-STAGES = ("download", "encode", "detect")
+from heaters import pipeline
+
+# From the pipeline table: a video's stages, where each state stands among them, and how they fail.
+STAGE_OF_STATE = {state: (stage.name, running) for state, (stage, running) in pipeline.positions("video").items()}
+FAILED = pipeline.failed_states("video")
+STAGES = tuple(stage.name for stage in pipeline.stages_of("video"))
+READY = pipeline.stages_of("video")[-1].done
 BAR = 30
 NO_WORKER_HINT_SECONDS = 15.0
 
@@ -49,7 +50,7 @@ def describe(video: dict[str, Any]) -> tuple[str, float | None, str]:
     """(stage, percent, one line) for a video row."""
     state = video["state"]
     progress = video.get("progress") or {}
-    if state == "ready":
+    if state == READY:
         warning = f" (warning: {video['warning']})" if video.get("warning") else ""
         return "ready", 100.0, f"video {video['id']}: ready, {video['total_frames']} frames{warning}"
     if state in FAILED:
@@ -67,10 +68,10 @@ def stage_bars(video: dict[str, Any]) -> list[str]:
     title = video.get("title") or video.get("source") or ""
     lines = [f"video {video['id']} {title[:60]}"]
     running = False
-    if state == "ready":
+    if state == READY:
         current = len(STAGES)
     elif state in FAILED:
-        current = STAGES.index(state.removesuffix("_failed"))
+        current = STAGES.index(pipeline.stage_of_failure(state).name)
     else:
         stage, running = STAGE_OF_STATE.get(state, ("download", False))
         current = STAGES.index(stage)
@@ -113,7 +114,7 @@ async def wait_for_videos(ids: list[int], *, interval: float = 0.5, timeout: flo
             for line in lines:
                 click.echo("\x1b[2K" + line)
             drawn = len(lines)
-        finished = [v for v in videos if v["state"] == "ready" or v["state"] in FAILED]
+        finished = [v for v in videos if v["state"] == READY or v["state"] in FAILED]
         if len(finished) == len(videos):
             failed = [v for v in videos if v["state"] in FAILED]
             for video in failed:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
     JSON,
@@ -18,16 +20,12 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-VIDEO_STATES = (
-    "new", "downloading", "downloaded", "encoding", "encoded", "detecting", "ready",
-    "download_failed", "encode_failed", "detect_failed",
-)
-CLIP_STATES = (
-    "pending_review", "approved", "exporting", "exported", "keyframed", "embedded",
-    "skipped", "rejected", "superseded", "export_failed", "keyframe_failed", "embed_failed",
-)
+from heaters import pipeline
+
+VIDEO_STATES = pipeline.states("video")
+CLIP_STATES = pipeline.states("clip")
 # Clips whose export has started are frozen: no cut operation may replace them.
-LOCKED_CLIP_STATES = frozenset({"exporting", "exported", "keyframed", "embedded", "keyframe_failed", "embed_failed"})
+LOCKED_CLIP_STATES = frozenset(pipeline.states_from("export"))
 OPERATION_KINDS = ("add", "remove", "move", "approve", "skip", "reject", "undo", "redo")
 
 
@@ -120,3 +118,7 @@ class User(BaseUser, tablename="heaters_user"):
 
 
 ALL_TABLES: tuple[type[Table], ...] = (SourceVideo, Clip, CutOperation, Artifact, Embedding, User)
+
+# The pipeline table names its tables; this is where the names meet the Piccolo classes. (Typed loosely:
+# code using it reaches for the columns every stage table has: id, state, attempts, lease_until, error.)
+STAGE_TABLES: dict[pipeline.Table, Any] = {"video": SourceVideo, "clip": Clip}

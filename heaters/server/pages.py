@@ -14,6 +14,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
+from heaters import pipeline
 from heaters.errors import Conflict, HeatersError
 from heaters.server.auth import operator_only, safe_next
 from heaters.server.ingest import FORM_UPLOAD_LIMIT, ingest_form
@@ -94,6 +95,7 @@ class ReviewPageController(Controller):
             start_clip_id=first["id"] if first else None,
             claim={**claim, "mine": claim["review_user"] == user},
             lease_seconds=settings.review_lease_seconds,
+            locked_states=sorted(pipeline.states_from("export")),  # clips no cut may touch
         )
 
 

@@ -2,12 +2,13 @@
 
 Messages are only hints; the database says what is to be done. One tick:
 
-* **ready rows** (a video in ``new``/``downloaded``/``encoded``, a clip in ``approved``/``exported``/
-  ``keyframed``) untouched for a lease period are sent to their stage: their message was lost (Redis
-  restarted, enqueued while no broker was reachable) or is still waiting behind a long queue;
+* **ready rows** (in a stage's ready state, see ``heaters.pipeline``) untouched for a lease period are sent to
+  their stage: their message was lost (Redis restarted, enqueued while no broker was reachable) or is still
+  waiting behind a long queue;
 * **working rows whose lease expired** belonged to a worker that died; they are sent again and the stage
   claims them back;
-* **failed clips** whose backoff has passed and that have attempts left go back to their ready state.
+* **failed rows of backoff stages** (clips) whose backoff has passed and that have attempts left go back to
+  their ready state.
 
 Due rows are taken in pages of ``BATCH`` (by id): each page is sent and only the rows of that page are
 marked, so a backlog larger than a page is sent whole in one tick and no row is marked without its message.
@@ -21,21 +22,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from heaters.db.tables import Clip, SourceVideo
+from heaters import pipeline
+from heaters.db.tables import STAGE_TABLES
 from heaters.services import queue
 from heaters.services.review import now
 from heaters.settings import Settings
 
-# (table, state, stage): rows in ``state`` belong to ``stage``, ready or (if leased) in progress.
-VIDEO_WORK = (
-    ("new", "download"), ("downloading", "download"), ("downloaded", "encode"), ("encoding", "encode"),
-    ("encoded", "detect"), ("detecting", "detect"),
-)
-CLIP_WORK = (
-    ("approved", "export"), ("exporting", "export"), ("exported", "keyframes"), ("keyframed", "embed"),
-)
-# failed clip state -> state it is retried from
-CLIP_RETRY = {"export_failed": "approved", "keyframe_failed": "exported", "embed_failed": "keyframed"}
 BATCH = 500
 
 
@@ -47,16 +39,16 @@ async def tick(settings: Settings) -> dict[str, list[int]]:
     revived = await _revive_failed_clips(settings, stamp)
     if revived:
         sent["revived"] = revived
-    for table, work in ((SourceVideo, VIDEO_WORK), (Clip, CLIP_WORK)):
-        for state, stage in work:
+    for name, table in STAGE_TABLES.items():
+        for state, stage in pipeline.dispatch_states(name):
             quiet = quiet_since
-            if state == "approved":
-                # A person is waiting for this one: if the approving process had no queue to send to, the
-                # export should still start within a few ticks, not a lease period later.
+            if stage.urgent and state == stage.ready:
+                # A person is waiting for this one (an approved clip): if the approving process had no queue to
+                # send to, the work should still start within a few ticks, not a lease period later.
                 quiet = max(quiet_since, stamp - timedelta(seconds=2 * settings.dispatch_seconds))
-            ids = await _send_due(table, state, stage, stamp, quiet)
+            ids = await _send_due(table, state, stage.name, stamp, quiet)
             if ids:
-                sent.setdefault(stage, []).extend(ids)
+                sent.setdefault(stage.name, []).extend(ids)
     return sent
 
 
@@ -100,22 +92,20 @@ async def _mark(table: Any, ids: list[int], stamp: object) -> None:
 
 
 async def _revive_failed_clips(settings: Settings, stamp: object) -> list[int]:
+    """Failed rows of stages with ``retry="backoff"`` whose backoff has passed go back to ``retry_to``."""
     revived: list[int] = []
-    for failed, ready in CLIP_RETRY.items():
-        rows = await Clip.update(
-            {Clip.state: ready, Clip.lease_until: None, Clip.updated_at: stamp}
-        ).where(
-            (Clip.state == failed)
-            & (Clip.attempts < settings.max_attempts)
-            & Clip.lease_until.is_not_null()
-            & (Clip.lease_until < stamp)
-        ).returning(Clip.id)
+    for stage in pipeline.STAGES:
+        if stage.retry != "backoff":
+            continue
+        t = STAGE_TABLES[stage.table]
+        rows = await t.update({t.state: stage.retry_to, t.lease_until: None, t.updated_at: stamp}).where(
+            (t.state == stage.failed)
+            & (t.attempts < settings.max_attempts)
+            & t.lease_until.is_not_null()
+            & (t.lease_until < stamp)
+        ).returning(t.id)
         ids = [row["id"] for row in rows]
-        for clip_id in ids:
-            queue.enqueue(_stage_of(ready), clip_id)
+        for row_id in ids:
+            queue.enqueue(stage.name, row_id)
         revived.extend(ids)
     return revived
-
-
-def _stage_of(state: str) -> str:
-    return dict(CLIP_WORK)[state]

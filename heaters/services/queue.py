@@ -9,15 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-# stage -> (actor name, queue name); queues are separate so encodes and exports scale apart.
-STAGES: dict[str, tuple[str, str]] = {
-    "download": ("download_video", "ingest"),
-    "encode": ("encode_video", "encode"),
-    "detect": ("detect_scenes", "encode"),
-    "export": ("export_clip", "export"),
-    "keyframes": ("extract_keyframes", "export"),
-    "embed": ("embed_clip", "embed"),
-}
+from heaters import pipeline
+
+# stage -> (actor name, queue name), from the pipeline table.
+STAGES: dict[str, tuple[str, str]] = {s.name: (s.actor, s.queue) for s in pipeline.STAGES}
 
 _broker: Any = None
 
@@ -41,3 +36,9 @@ def enqueue(stage: str, row_id: int, *, delay_ms: int | None = None) -> bool:
     )
     _broker.enqueue(message, delay=delay_ms)
     return True
+
+
+def enqueue_next(stage: str, row_id: int) -> bool:
+    """Send ``row_id`` on to the stage after ``stage`` in the pipeline table (nothing after the last)."""
+    following = pipeline.stage(stage).next
+    return enqueue(following, row_id) if following else False

@@ -16,18 +16,18 @@ from typing import Any
 
 from piccolo.query.functions.aggregate import Count
 
-from heaters import cuts
+from heaters import cuts, pipeline
 from heaters.db.tables import CLIP_STATES, VIDEO_STATES, Clip, SourceVideo
-from heaters.services.queue import STAGES
-from heaters.services.retry import CLIP_RETRY, VIDEO_RETRY
 from heaters.settings import Settings
 
 # States in which a worker holds the row; their lease says until when.
-ACTIVE_VIDEO_STATES = ("downloading", "encoding", "detecting")
-ACTIVE_CLIP_STATES = ("exporting",)
+ACTIVE_VIDEO_STATES = pipeline.working_states("video")
+ACTIVE_CLIP_STATES = pipeline.working_states("clip")
 # A clip counts as exported from the moment its file exists; later stages only add to it.
-EXPORTED_CLIP_STATES = ("exported", "keyframed", "embedded", "keyframe_failed", "embed_failed")
-QUEUES = tuple(dict.fromkeys(queue for _, queue in STAGES.values()))
+EXPORTED_CLIP_STATES = pipeline.finished_states("export")
+QUEUES = tuple(dict.fromkeys(stage.queue for stage in pipeline.STAGES))
+VIDEO_FAILED = pipeline.failed_states("video")
+CLIP_FAILED = pipeline.failed_states("clip")
 
 
 def utcnow() -> datetime:
@@ -83,7 +83,9 @@ async def throughput(minutes: int = 10, now: datetime | None = None) -> dict[str
     """
     now = now or utcnow()
     since = now - timedelta(minutes=minutes)
-    ready = await SourceVideo.count().where((SourceVideo.state == "ready") & (SourceVideo.updated_at >= since))
+    ready = await SourceVideo.count().where(
+        (SourceVideo.state == pipeline.stages_of("video")[-1].done) & (SourceVideo.updated_at >= since)
+    )
     exported = await Clip.count().where(
         Clip.state.is_in(list(EXPORTED_CLIP_STATES)) & (Clip.updated_at >= since)
     )
@@ -98,11 +100,11 @@ async def failures(limit: int = 200) -> list[dict[str, Any]]:
     videos = await SourceVideo.select(
         SourceVideo.id, SourceVideo.title, SourceVideo.state, SourceVideo.error, SourceVideo.attempts,
         SourceVideo.updated_at,
-    ).where(SourceVideo.state.is_in(list(VIDEO_RETRY))).order_by(SourceVideo.updated_at, ascending=False).limit(limit)
+    ).where(SourceVideo.state.is_in(list(VIDEO_FAILED))).order_by(SourceVideo.updated_at, ascending=False).limit(limit)
     clips = await Clip.select(
         Clip.id, Clip.source_video, Clip.state, Clip.error, Clip.attempts, Clip.updated_at, Clip.start_frame,
         Clip.end_frame,
-    ).where(Clip.state.is_in(list(CLIP_RETRY))).order_by(Clip.updated_at, ascending=False).limit(limit)
+    ).where(Clip.state.is_in(list(CLIP_FAILED))).order_by(Clip.updated_at, ascending=False).limit(limit)
     rows = [{"kind": "video", "label": row["title"], **row} for row in videos]
     rows += [
         {"kind": "clip", "label": f"video {row['source_video']} [{row['start_frame']}, {row['end_frame']})", **row}

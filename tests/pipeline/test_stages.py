@@ -145,6 +145,7 @@ async def test_permanent_failures_mark_the_row_with_the_reason(db: Settings) -> 
 
 
 async def test_transient_error_returns_row_then_gives_up(db: Settings, tmp_path: Path) -> None:
+    from heaters import pipeline
     from heaters.services.stages.runner import run_stage
     from heaters.services.videos import create_video
 
@@ -156,13 +157,11 @@ async def test_transient_error_returns_row_then_gives_up(db: Settings, tmp_path:
 
     for attempt in range(1, db.max_attempts):
         with pytest.raises(ConnectionResetError):
-            await run_stage(ctx, stage="encode", table=SourceVideo, row_id=video_id, ready="downloaded",
-                            working="encoding", failed="encode_failed", work=flaky)
+            await run_stage(ctx, pipeline.stage("encode"), video_id, flaky)
         row = await SourceVideo.select().where(SourceVideo.id == video_id).first()
         assert (row["state"], row["attempts"]) == ("downloaded", attempt)
         assert "storage went away" in row["error"]
-    outcome = await run_stage(ctx, stage="encode", table=SourceVideo, row_id=video_id, ready="downloaded",
-                              working="encoding", failed="encode_failed", work=flaky)
+    outcome = await run_stage(ctx, pipeline.stage("encode"), video_id, flaky)
     assert outcome == "failed"
     row = await SourceVideo.select().where(SourceVideo.id == video_id).first()
     assert row["state"] == "encode_failed" and "ConnectionResetError" in row["error"]

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from heaters import pipeline
 from heaters.db.engine import write_transaction
 from heaters.db.tables import Artifact, Clip, Embedding, SourceVideo
 from heaters.errors import ColdStorage, MediaError
@@ -30,8 +31,7 @@ KEYFRAMES = 3
 async def export(ctx: StageContext, clip_id: int) -> str:
     """``approved → exporting → exported``: encode the clip's frames from the master to an MP4."""
     return await run_stage(
-        ctx, stage="export", table=Clip, row_id=clip_id, ready="approved", working="exporting",
-        failed="export_failed", work=lambda held, scratch: _export(ctx, held, scratch), retry_failed=True,
+        ctx, pipeline.stage("export"), clip_id, lambda held, scratch: _export(ctx, held, scratch)
     )
 
 
@@ -69,8 +69,9 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
     await held.ensure_held()
     key = keys.clip_key(clip["source_video"], held.row_id)
     await asyncio.to_thread(storage.put_file, key, out, "clip")
-    if await _finish_with_artifacts(held, "exported", "export", [(key, 0, clip["start_frame"])], export_key=key):
-        queue.enqueue("keyframes", held.row_id)
+    done = pipeline.stage("export").done
+    if await _finish_with_artifacts(held, done, "export", [(key, 0, clip["start_frame"])], export_key=key):
+        queue.enqueue_next("export", held.row_id)
 
 
 async def _wait_for_restore(ctx: StageContext, held: Claim, master_key: str) -> None:
@@ -81,15 +82,14 @@ async def _wait_for_restore(ctx: StageContext, held: Claim, master_key: str) -> 
         f"next check at {retry_at:%Y-%m-%d %H:%M:%S} UTC)"
     )
     # Not a failure: the attempt is given back, so waiting never uses up the retry budget.
-    if await held.fail("approved", message, retry_at=retry_at, refund=True):
+    if await held.fail(pipeline.stage("export").ready, message, retry_at=retry_at, refund=True):
         queue.enqueue("export", held.row_id, delay_ms=int(wait * 1000))
 
 
 async def keyframes(ctx: StageContext, clip_id: int) -> str:
     """``exported → keyframed``: three representative JPEGs of the exported clip, stored as artifacts."""
     return await run_stage(
-        ctx, stage="keyframes", table=Clip, row_id=clip_id, ready="exported", working="exported",
-        failed="keyframe_failed", work=lambda held, scratch: _keyframes(ctx, held, scratch), retry_failed=True,
+        ctx, pipeline.stage("keyframes"), clip_id, lambda held, scratch: _keyframes(ctx, held, scratch)
     )
 
 
@@ -112,15 +112,14 @@ async def _keyframes(ctx: StageContext, held: Claim, scratch: Path) -> None:
         key = keys.keyframe_key(held.row_id, n)
         await asyncio.to_thread(storage.put_bytes, key, jpeg, "keyframe")
         rows.append((key, n, clip["start_frame"] + frame))
-    if await _finish_with_artifacts(held, "keyframed", "keyframe", rows):
-        queue.enqueue("embed", held.row_id)
+    if await _finish_with_artifacts(held, pipeline.stage("keyframes").done, "keyframe", rows):
+        queue.enqueue_next("keyframes", held.row_id)
 
 
 async def embed(ctx: StageContext, clip_id: int) -> str:
     """``keyframed → embedded``: one unit vector per clip (mean of its keyframes' embeddings)."""
     return await run_stage(
-        ctx, stage="embed", table=Clip, row_id=clip_id, ready="keyframed", working="keyframed",
-        failed="embed_failed", work=lambda held, scratch: _embed(ctx, held), retry_failed=True,
+        ctx, pipeline.stage("embed"), clip_id, lambda held, scratch: _embed(ctx, held)
     )
 
 
@@ -152,7 +151,7 @@ async def _embed(ctx: StageContext, held: Claim) -> None:
     vector = await asyncio.to_thread(compute)
     await held.ensure_held()
     async with write_transaction(Clip._meta.db):
-        if await held.finish("embedded"):
+        if await held.finish(pipeline.stage("embed").done):
             # One vector per clip and model: replace, so a re-run never leaves two.
             await Embedding.delete().where((Embedding.clip == held.row_id) & (Embedding.model == embedder.name))
             await Embedding.insert(

@@ -18,9 +18,9 @@ from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
-from piccolo.table import Table
-
+from heaters.db.tables import STAGE_TABLES
 from heaters.errors import Abandoned, HeatersError
+from heaters.pipeline import Stage
 from heaters.services.review import now
 from heaters.services.stages.context import StageContext, is_permanent
 from heaters.services.stages.lease import Claim, claim, heartbeat
@@ -42,21 +42,15 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
 
 
-async def run_stage(
-    ctx: StageContext,
-    *,
-    stage: str,
-    table: type[Table],
-    row_id: int,
-    ready: str,
-    working: str,
-    failed: str,
-    work: Work,
-    retry_failed: bool = False,
-) -> str:
-    """Run ``work`` on a claimed row; return what happened: done, skipped, abandoned, failed or gave_up."""
+async def run_stage(ctx: StageContext, step: Stage, row_id: int, work: Work) -> str:
+    """Run ``work`` on the row ``row_id`` of ``step``'s table once it is claimed; return what happened: done,
+    skipped, abandoned, failed or gave_up. ``work`` writes the results and moves the row to ``step.done``."""
     settings = ctx.settings
-    held = await claim(table, row_id, ready=ready, working=working, lease_seconds=settings.lease_seconds)
+    stage, ready, failed = step.name, step.ready, step.failed
+    retry_failed = step.retry == "backoff"
+    held = await claim(
+        STAGE_TABLES[step.table], row_id, ready=ready, working=step.working, lease_seconds=settings.lease_seconds
+    )
     if held is None:
         log.debug("%s %s: not claimable, nothing to do", stage, row_id)
         return "skipped"

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from heaters.db.tables import SourceVideo
+from heaters import pipeline
 from heaters.errors import MediaError
 from heaters.services import queue
 from heaters.services.download import copy_local, fetch_url, local_path_of
@@ -51,8 +51,7 @@ def _reporter(held: Claim, stage: str) -> Any:
 async def download(ctx: StageContext, video_id: int) -> str:
     """``new → downloading → downloaded``: fetch the source (or check an uploaded original), store it."""
     return await run_stage(
-        ctx, stage="download", table=SourceVideo, row_id=video_id, ready="new", working="downloading",
-        failed="download_failed", work=lambda held, scratch: _download(ctx, held, scratch),
+        ctx, pipeline.stage("download"), video_id, lambda held, scratch: _download(ctx, held, scratch)
     )
 
 
@@ -98,10 +97,10 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
     size = path.stat().st_size
     held.progress = {"stage": "download", "percent": 100.0, "bytes": size, "total": size}
     if await held.finish(
-        "downloaded", original_key=key, title=title or path.stem, width=info.width, height=info.height,
-        has_audio=info.has_audio, progress=held.progress,
+        pipeline.stage("download").done, original_key=key, title=title or path.stem, width=info.width,
+        height=info.height, has_audio=info.has_audio, progress=held.progress,
     ):
-        queue.enqueue("encode", video_id)
+        queue.enqueue_next("download", video_id)
 
 
 # FFmpeg renders text files as "video" (ANSI art); nobody ingesting a .txt meant that.
@@ -123,8 +122,7 @@ def _bytes(report: Any) -> Any:
 async def encode(ctx: StageContext, video_id: int) -> str:
     """``downloaded → encoding → encoded``: master, proxy, frame index and features from one decode."""
     return await run_stage(
-        ctx, stage="encode", table=SourceVideo, row_id=video_id, ready="downloaded", working="encoding",
-        failed="encode_failed", work=lambda held, scratch: _encode(ctx, held, scratch),
+        ctx, pipeline.stage("encode"), video_id, lambda held, scratch: _encode(ctx, held, scratch)
     )
 
 
@@ -165,20 +163,19 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
     await asyncio.to_thread(storage.put_file, keys.master_key(video_id), master, "master")
     held.progress = {"stage": "encode", "percent": 100.0, "frames": result.total_frames}
     if await held.finish(
-        "encoded", fps_num=result.fps.numerator, fps_den=result.fps.denominator, total_frames=result.total_frames,
-        width=result.width, height=result.height, has_audio=result.has_audio,
+        pipeline.stage("encode").done, fps_num=result.fps.numerator, fps_den=result.fps.denominator,
+        total_frames=result.total_frames, width=result.width, height=result.height, has_audio=result.has_audio,
         master_key=keys.master_key(video_id), proxy_key=keys.proxy_key(video_id),
         proxy_index_key=keys.proxy_index_key(video_id), features_key=keys.features_key(video_id),
         progress=held.progress, warning=result.warning,
     ):
-        queue.enqueue("detect", video_id)
+        queue.enqueue_next("encode", video_id)
 
 
 async def detect(ctx: StageContext, video_id: int) -> str:
     """``encoded → detecting → ready``: scene cuts from the stored features become the first clips."""
     return await run_stage(
-        ctx, stage="detect", table=SourceVideo, row_id=video_id, ready="encoded", working="detecting",
-        failed="detect_failed", work=lambda held, scratch: _detect(ctx, held),
+        ctx, pipeline.stage("detect"), video_id, lambda held, scratch: _detect(ctx, held)
     )
 
 
@@ -210,7 +207,7 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
     # Idempotent: after a crash between these two writes the clips exist and are found, not duplicated.
     await create_initial_clips(video_id, cuts, total)
     held.progress = {"stage": "detect", "percent": 100.0, "cuts": len(cuts)}
-    await held.finish("ready", progress=held.progress)
+    await held.finish(pipeline.stage("detect").done, progress=held.progress)
 
 
 def progress_json(row: dict[str, Any]) -> dict[str, Any]:

@@ -15,10 +15,10 @@ import { createPlayer } from "./player.js";
 import { Timeline } from "./timeline.js";
 import { buildHelp, keepLease, renderCounter, say, toggleHelp } from "./ui.js";
 
-const LOCKED = new Set(["exporting", "exported", "keyframed", "embedded", "keyframe_failed", "embed_failed"]);
 const DECISIONS = { approve: "approved", skip: "skipped", reject: "rejected" };
 
 const data = JSON.parse(document.getElementById("review-data").textContent);
+const LOCKED = new Set(data.locked_states); // clip states no cut may touch, from the server's pipeline table
 const video = data.video;
 const fps = F.parseFps(video.fps);
 const dropFrame = F.isDropFrameRate(fps);
