@@ -39,6 +39,12 @@ class Conflict(HeatersError):
     kind = "conflict"
 
 
+class StaleVersion(Conflict):
+    """An edit sent against an older ``cut_version``: somebody (named in the message) changed the video since."""
+
+    code = "stale_version"
+
+
 class InvalidCut(HeatersError):
     """A cut operation that would break the clip partition or the rules for cut points."""
 

@@ -26,7 +26,9 @@ VIDEO_STATES = pipeline.states("video")
 CLIP_STATES = pipeline.states("clip")
 # Clips whose export has started are frozen: no cut operation may replace them.
 LOCKED_CLIP_STATES = frozenset(pipeline.states_from("export"))
-OPERATION_KINDS = ("add", "remove", "move", "approve", "skip", "reject", "undo", "redo")
+OPERATION_KINDS = ("add", "remove", "move", "trim", "approve", "skip", "reject", "reopen", "undo", "redo")
+# A clip in one of these states has been approved: it can be reopened (its export cancelled or withdrawn).
+APPROVED_CLIP_STATES = LOCKED_CLIP_STATES | {"approved", "export_failed"}
 
 
 class SourceVideo(Table, tablename="source_video"):

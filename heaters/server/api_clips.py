@@ -23,6 +23,19 @@ class Decision:
     expected_version: int | None = None
 
 
+@dataclass
+class Trim:
+    side: str  # "in": `frame` becomes the clip's first frame; "out": its last
+    frame: int
+    expected_version: int | None = None
+
+
+@dataclass
+class Reopen:
+    reason: str = ""
+    expected_version: int | None = None
+
+
 async def decide(request: Request[Any, Any, State], clip_id: int, decision: str, data: Decision | None) -> Any:
     version = data.expected_version if data else None
     result = await review.decide(clip_id, decision, user=request.user["username"], expected_version=version)
@@ -60,6 +73,26 @@ class ClipController(Controller):
         self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Decision | None] = None
     ) -> Any:
         return await decide(request, clip_id, "reject", data)
+
+    @post("/{clip_id:int}/trim", status_code=200,
+          summary="Set the clip's in or out point at `frame`: one operation cuts and rejects the part cut off")
+    async def trim(self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Trim]) -> Any:
+        result = await review.trim(
+            clip_id, data.side, data.frame, user=request.user["username"], expected_version=data.expected_version,
+            min_length=request.app.state.settings.min_clip_frames,
+        )
+        return await answer(request, result)
+
+    @post("/{clip_id:int}/reopen", status_code=200,
+          summary="Take an approval back: cancel or withdraw the clip's export, back to pending review")
+    async def reopen(
+        self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Reopen | None] = None
+    ) -> Any:
+        result = await review.reopen(
+            clip_id, user=request.user["username"], reason=data.reason if data else "",
+            expected_version=data.expected_version if data else None,
+        )
+        return await answer(request, result)
 
     @get("/{clip_id:int}/similar", summary="The k clips most similar to this one, with keyframe thumbnails")
     async def similar(

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery, JSONBody
 
 from heaters.server.views import clips_snapshot
 from heaters.services import claims, review
+from heaters.services.withdraw import discard
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Versioned:
 async def answer(request: Request[Any, Any, State], result: review.OpResult) -> dict[str, Any]:
     """The operation, the video's clips after it, and a renewed review claim for the one who works on it."""
     settings = request.app.state.settings
+    if result.withdrawn:
+        await discard(request.app.state.storage, result.withdrawn)
     await claims.renew_if_held(result.video_id, request.user["username"], settings.review_lease_seconds)
     return {**result.as_dict(), **await clips_snapshot(result.video_id)}
 

@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from heaters import cuts
 from heaters.db.engine import write_transaction
-from heaters.db.tables import LOCKED_CLIP_STATES, Clip, CutOperation, SourceVideo
-from heaters.errors import Conflict, InvalidCut, MeceViolation, NotFound
+from heaters.db.tables import APPROVED_CLIP_STATES, LOCKED_CLIP_STATES, Clip, CutOperation, SourceVideo
+from heaters.errors import Conflict, InvalidCut, MeceViolation, NotFound, StaleVersion
 from heaters.services import queue
+from heaters.services.withdraw import forget_export
 
-CUT_KINDS = frozenset({"add", "remove", "move"})
+CUT_KINDS = frozenset({"add", "remove", "move", "trim"})
 DECISION_STATES = {"approve": "approved", "skip": "skipped", "reject": "rejected"}
-REGULAR_KINDS = CUT_KINDS | DECISION_STATES.keys()
+REGULAR_KINDS = CUT_KINDS | DECISION_STATES.keys() | {"reopen"}
+TRIM_SIDES = ("in", "out")
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class OpResult:
     cut_version: int
     removed: tuple[int, ...]
     created: tuple[int, ...]
+    withdrawn: tuple[str, ...] = ()  # storage keys of a withdrawn export, to discard after the commit
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -48,8 +51,11 @@ def now() -> datetime:
 
 
 @contextlib.asynccontextmanager
-async def locked_video(video_id: int, expected_version: int | None = None) -> AsyncIterator[dict[str, Any]]:
-    """Open a write transaction holding the video row; yield it (as a dict)."""
+async def locked_video(
+    video_id: int, expected_version: int | None = None, user: str | None = None
+) -> AsyncIterator[dict[str, Any]]:
+    """Open a write transaction holding the video row; yield it (as a dict). A stale ``expected_version`` is
+    refused with ``StaleVersion`` naming who changed the video since (``user`` is the one asking)."""
     async with write_transaction(SourceVideo._meta.db):
         query = SourceVideo.select().where(SourceVideo.id == video_id)
         if SourceVideo._meta.db.engine_type == "postgres":
@@ -58,11 +64,25 @@ async def locked_video(video_id: int, expected_version: int | None = None) -> As
         if video is None:
             raise NotFound(f"video {video_id} does not exist", "list videos with `heaters videos`")
         if expected_version is not None and expected_version != video["cut_version"]:
-            raise Conflict(
-                f"video {video_id} changed: version is {video['cut_version']}, not {expected_version}",
-                "reload the clips and try again",
+            raise StaleVersion(
+                f"video {video_id} changed since you loaded it: {await _changed_by(video_id, expected_version, user)}"
+                f" (version is {video['cut_version']}, not {expected_version})",
+                "the clips were reloaded: look again, then retry",
             )
         yield video
+
+
+async def _changed_by(video_id: int, since: int, user: str | None) -> str:
+    """Who made the operations after version ``since``, in words."""
+    rows = await CutOperation.select(CutOperation.user).where(
+        (CutOperation.source_video == video_id) & (CutOperation.cut_version > since)
+    )
+    others = sorted({row["user"] for row in rows} - {user})
+    if others:
+        return f"{', '.join(others)} edited it"
+    if rows:
+        return "you edited it elsewhere (another window or the console)"
+    return "its clips were replaced"
 
 
 def _require_ready(video: dict[str, Any]) -> None:
@@ -115,19 +135,24 @@ async def _swap(
     user: str,
     removed: Sequence[dict[str, Any]],
     new_spans: Sequence[cuts.Span] = (),
+    new_states: Sequence[str] | None = None,
     revive: dict[int, str] | None = None,
     frame: int | None = None,
     old_frame: int | None = None,
     undoes: int | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> OpResult:
-    """Replace ``removed`` by new clips over ``new_spans`` or by revived clips ``{id: state}``; audit it."""
+    """Replace ``removed`` by new clips over ``new_spans`` (``pending_review`` unless ``new_states`` says
+    otherwise) or by revived clips ``{id: state}``; audit it."""
     stamp = now()
     created: list[int] = []
     if new_spans:
+        states = list(new_states or ["pending_review"] * len(new_spans))
         rows = await Clip.insert(
-            *(Clip(source_video=video["id"], start_frame=s.start, end_frame=s.end, state="pending_review",
-                   created_at=stamp, updated_at=stamp) for s in new_spans)
+            *(Clip(source_video=video["id"], start_frame=s.start, end_frame=s.end, state=state,
+                   reviewed_by="" if state == "pending_review" else user,
+                   reviewed_at=None if state == "pending_review" else stamp,
+                   created_at=stamp, updated_at=stamp) for s, state in zip(new_spans, states, strict=True))
         ).returning(Clip.id)
         created = [row["id"] for row in rows]
     for clip_id, state in (revive or {}).items():
@@ -176,7 +201,7 @@ async def add_cut(
     video_id: int, frame: int, *, user: str, expected_version: int | None = None, min_length: int = 1
 ) -> OpResult:
     """Split the clip containing ``frame`` so that a new clip starts at ``frame``."""
-    async with locked_video(video_id, expected_version) as video:
+    async with locked_video(video_id, expected_version, user) as video:
         _require_ready(video)
         total = video["total_frames"]
         clip = await _clip_at(video_id, frame) if 0 <= frame < total else None
@@ -191,7 +216,7 @@ async def add_cut(
 
 async def remove_cut(video_id: int, frame: int, *, user: str, expected_version: int | None = None) -> OpResult:
     """Merge the two clips that meet at ``frame``."""
-    async with locked_video(video_id, expected_version) as video:
+    async with locked_video(video_id, expected_version, user) as video:
         _require_ready(video)
         left, right = await _clips_around(video, frame)
         _require_unlocked([left, right])
@@ -203,7 +228,7 @@ async def move_cut(
     video_id: int, old: int, new: int, *, user: str, expected_version: int | None = None, min_length: int = 1
 ) -> OpResult:
     """Move the cut at ``old`` to ``new`` between its neighbouring cuts."""
-    async with locked_video(video_id, expected_version) as video:
+    async with locked_video(video_id, expected_version, user) as video:
         _require_ready(video)
         total = video["total_frames"]
         left, right = await _clips_around(video, old)
@@ -216,6 +241,75 @@ async def move_cut(
         )
 
 
+async def trim(
+    clip_id: int, side: str, frame: int, *, user: str, expected_version: int | None = None, min_length: int = 1
+) -> OpResult:
+    """Set a clip's in point (``side="in"``: ``frame`` becomes its first frame) or out point (``"out"``: its
+    last frame) in one operation: the cut is added and the part cut off is rejected; one Z undoes both."""
+    if side not in TRIM_SIDES:
+        raise InvalidCut(f"unknown side {side!r}", "trim the clip's in or out point", code="bad_side")
+    video_id = await _video_of(clip_id)
+    async with locked_video(video_id, expected_version, user) as video:
+        _require_ready(video)
+        row = await _live_clip(clip_id)
+        _require_unlocked([row])
+        start, end = row["start_frame"], row["end_frame"]
+        cut = frame if side == "in" else frame + 1
+        if not start < cut < end:
+            raise InvalidCut(
+                f"frame {frame} cannot be the {side} point of clip {clip_id} (frames {start}-{end - 1}):"
+                f" nothing would be cut off", "move the playhead inside the clip", code="out_of_range",
+            )
+        total = video["total_frames"]
+        cuts.check_new_cut(tuple(c for c in (start, end) if 0 < c < total), cut, total, min_length)
+        states = ("rejected", "pending_review") if side == "in" else ("pending_review", "rejected")
+        return await _swap(
+            video, kind="trim", user=user, removed=[row], new_spans=(cuts.Span(start, cut), cuts.Span(cut, end)),
+            new_states=states, frame=cut, metadata={"side": side, "clip_id": clip_id},
+        )
+
+
+async def _video_of(clip_id: int) -> int:
+    clip = await Clip.select(Clip.source_video).where(Clip.id == clip_id).first()
+    if clip is None:
+        raise NotFound(f"clip {clip_id} does not exist")
+    return int(clip["source_video"])
+
+
+async def _live_clip(clip_id: int) -> dict[str, Any]:
+    row = await Clip.select().where(Clip.id == clip_id).first()
+    if row is None:
+        raise NotFound(f"clip {clip_id} does not exist")
+    if row["state"] == "superseded":
+        raise Conflict(f"clip {clip_id} was replaced by a cut operation", "reload the clips")
+    return row
+
+
+async def reopen(clip_id: int, *, user: str, reason: str = "", expected_version: int | None = None) -> OpResult:
+    """Take an approval back: cancel or withdraw the clip's export and return it to ``pending_review``.
+
+    The operation's ``withdrawn`` keys are the files to delete once it has committed (``withdraw.discard``)."""
+    video_id = await _video_of(clip_id)
+    async with locked_video(video_id, expected_version, user) as video:
+        _require_ready(video)
+        row = await _live_clip(clip_id)
+        if row["state"] not in APPROVED_CLIP_STATES:
+            raise Conflict(f"clip {clip_id} is {row['state'].replace('_', ' ')}, not approved",
+                           "only an approved or exported clip can be reopened")
+        return await _reopen(video, row, kind="reopen", user=user, reason=reason or "reopened")
+
+
+async def _reopen(
+    video: dict[str, Any], clip: dict[str, Any], *, kind: str, user: str, reason: str, undoes: int | None = None
+) -> OpResult:
+    withdrawn = await forget_export(clip)
+    result = await _set_state(
+        video, clip, "pending_review", kind=kind, user=user, undoes=undoes,
+        fields={Clip.export_key: "", Clip.lease_until: None}, metadata={"reason": reason, "withdrawn": list(withdrawn)},
+    )
+    return replace(result, withdrawn=withdrawn)
+
+
 async def decide(
     clip_id: int, decision: str, *, user: str, expected_version: int | None = None
 ) -> OpResult:
@@ -225,7 +319,7 @@ async def decide(
     clip = await Clip.select(Clip.source_video).where(Clip.id == clip_id).first()
     if clip is None:
         raise NotFound(f"clip {clip_id} does not exist")
-    async with locked_video(clip["source_video"], expected_version) as video:
+    async with locked_video(clip["source_video"], expected_version, user) as video:
         _require_ready(video)
         row = await Clip.select().where(Clip.id == clip_id).first()
         assert row is not None
@@ -251,19 +345,20 @@ async def reject(clip_id: int, *, user: str, expected_version: int | None = None
 
 
 async def _set_state(
-    video: dict[str, Any], clip: dict[str, Any], state: str, *, kind: str, user: str, undoes: int | None = None
+    video: dict[str, Any], clip: dict[str, Any], state: str, *, kind: str, user: str, undoes: int | None = None,
+    fields: dict[Any, Any] | None = None, metadata: dict[str, Any] | None = None,
 ) -> OpResult:
     stamp = now()
     reviewed: dict[Any, Any] = {Clip.reviewed_by: user, Clip.reviewed_at: stamp}
     if state == "pending_review":
         reviewed = {Clip.reviewed_by: "", Clip.reviewed_at: None}
     await Clip.update({Clip.state: state, Clip.updated_at: stamp, Clip.error: "", Clip.attempts: 0,
-                       **reviewed}).where(Clip.id == clip["id"])
+                       **reviewed, **(fields or {})}).where(Clip.id == clip["id"])
     version = video["cut_version"] + 1
+    meta = {"clip_id": clip["id"], "old_state": clip["state"], "new_state": state, **(metadata or {})}
     op = await CutOperation.insert(
         CutOperation(source_video=video["id"], kind=kind, frame=clip["start_frame"], user=user, undoes=undoes,
-                     cut_version=version, created_at=stamp,
-                     metadata={"clip_id": clip["id"], "old_state": clip["state"], "new_state": state})
+                     cut_version=version, created_at=stamp, metadata=meta)
     ).returning(CutOperation.id)
     await SourceVideo.update({SourceVideo.cut_version: version, SourceVideo.updated_at: stamp}).where(
         SourceVideo.id == video["id"]
@@ -334,17 +429,20 @@ async def _live_clips(ids: Sequence[int]) -> list[dict[str, Any]]:
 
 async def undo(video_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
     """Reverse the user's last operation on the video that is still in effect; the undo is itself logged."""
-    async with locked_video(video_id, expected_version) as video:
+    async with locked_video(video_id, expected_version, user) as video:
         _require_ready(video)
         target = await _undo_target(video_id, user)
         if target is None:
             raise Conflict(f"{user} has nothing to undo on video {video_id}")
-        return await _reverse(video, target, kind="undo", undoes=target["id"], user=user)
+        result = await _reverse(video, target, kind="undo", undoes=target["id"], user=user)
+    if target["kind"] == "reopen":  # undoing a reopen approves the clip again
+        queue.enqueue("export", target["metadata"]["clip_id"])
+    return result
 
 
 async def redo(video_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
     """Re-apply the operation the user undid last, unless they have made a new one since."""
-    async with locked_video(video_id, expected_version) as video:
+    async with locked_video(video_id, expected_version, user) as video:
         _require_ready(video)
         found = await _redo_target(video_id, user)
         if found is None:
@@ -358,6 +456,9 @@ async def redo(video_id: int, *, user: str, expected_version: int | None = None)
 
 async def _reverse(video: dict[str, Any], target: dict[str, Any], *, kind: str, undoes: int, user: str) -> OpResult:
     meta = target["metadata"]
+    if target["kind"] == "reopen":
+        return await _flip_decision(video, meta["clip_id"], "pending_review", "approved", kind=kind, undoes=undoes,
+                                    user=user)
     if target["kind"] in DECISION_STATES:
         return await _flip_decision(video, meta["clip_id"], meta["new_state"], meta["old_state"],
                                     kind=kind, undoes=undoes, user=user)
@@ -371,6 +472,9 @@ async def _reverse(video: dict[str, Any], target: dict[str, Any], *, kind: str, 
 
 async def _reapply(video: dict[str, Any], undo_op: dict[str, Any], target: dict[str, Any], *, user: str) -> OpResult:
     meta = target["metadata"]
+    if target["kind"] == "reopen":
+        return await _flip_decision(video, meta["clip_id"], "approved", "pending_review", kind="redo",
+                                    undoes=undo_op["id"], user=user)
     if target["kind"] in DECISION_STATES:
         return await _flip_decision(video, meta["clip_id"], meta["old_state"], meta["new_state"],
                                     kind="redo", undoes=undo_op["id"], user=user)
@@ -387,8 +491,14 @@ async def _flip_decision(
     video: dict[str, Any], clip_id: int, expected: str, state: str, *, kind: str, undoes: int, user: str
 ) -> OpResult:
     clip = await Clip.select().where(Clip.id == clip_id).first()
+    if clip is not None and expected == "approved" and state == "pending_review" and (
+        clip["state"] in APPROVED_CLIP_STATES
+    ):
+        # Taking an approval back after its export started: cancel or withdraw the export as well.
+        return await _reopen(video, clip, kind=kind, user=user, undoes=undoes, reason=f"{kind} of the approval")
     if clip is None or clip["state"] != expected:
-        found = clip["state"] if clip else "gone"
-        raise Conflict(f"clip {clip_id} is {found}, not {expected}", "it was changed since; nothing to undo")
+        found = clip["state"].replace("_", " ") if clip else "gone"
+        raise Conflict(f"clip {clip_id} is {found}, not {expected.replace('_', ' ')}",
+                       "it was changed since; nothing to undo")
     _require_unlocked([clip])
     return await _set_state(video, clip, state, kind=kind, user=user, undoes=undoes)

@@ -79,6 +79,7 @@ async def test_stale_version_is_409_and_changes_nothing(reviewer: Web) -> None:
         response = await attempt
         assert response.status_code == 409, response.text
         assert response.json()["error"] == "conflict" and "version is 1" in response.json()["detail"]
+        assert response.json()["code"] == "stale_version" and "someone-else edited it" in response.json()["detail"]
     assert reviewer.video(video)["cut_version"] == 1
     assert [(c["start_frame"], c["state"]) for c in reviewer.clips(video)] == [
         (0, "pending_review"), (10, "pending_review"), (30, "pending_review"), (60, "pending_review")]

@@ -70,8 +70,11 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
     key = keys.clip_key(clip["source_video"], held.row_id)
     await asyncio.to_thread(storage.put_file, key, out, "clip")
     done = pipeline.stage("export").done
-    if await _finish_with_artifacts(held, done, "export", [(key, 0, clip["start_frame"])], export_key=key):
+    rows = [(key, 0, clip["start_frame"])]
+    if await _finish_with_artifacts(held, done, "export", rows, export_key=key):
         queue.enqueue_next("export", held.row_id)
+    else:
+        await _drop_orphans(ctx, held, rows)
 
 
 async def _wait_for_restore(ctx: StageContext, held: Claim, master_key: str) -> None:
@@ -114,6 +117,8 @@ async def _keyframes(ctx: StageContext, held: Claim, scratch: Path) -> None:
         rows.append((key, n, clip["start_frame"] + frame))
     if await _finish_with_artifacts(held, pipeline.stage("keyframes").done, "keyframe", rows):
         queue.enqueue_next("keyframes", held.row_id)
+    else:
+        await _drop_orphans(ctx, held, rows)
 
 
 async def embed(ctx: StageContext, clip_id: int) -> str:
@@ -157,6 +162,17 @@ async def _embed(ctx: StageContext, held: Claim) -> None:
             await Embedding.insert(
                 Embedding(clip=held.row_id, model=embedder.name, dim=len(vector), vector=vector.tobytes())
             )
+
+
+async def _drop_orphans(ctx: StageContext, held: Claim, rows: list[tuple[str, int, int]]) -> None:
+    """The clip was taken from this worker (reopened, or its lease lost): delete the files just written unless
+    another worker is now making (or has made) the same ones."""
+    from heaters.services.withdraw import discard
+
+    clip = await Clip.select(Clip.state, Clip.export_key).where(Clip.id == held.row_id).first()
+    if clip is not None and (clip["state"] == held.working or clip["state"] in ("keyframed", "embedded")):
+        return
+    await discard(ctx.storage, [key for key, _, _ in rows if clip is None or key != clip["export_key"]])
 
 
 async def _finish_with_artifacts(

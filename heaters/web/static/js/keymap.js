@@ -25,6 +25,8 @@ export const GROUPS = [
       ["Shift+X", "removeEnd", "remove the cut at the clip's end (merge with the next clip)"],
       [",  .", "moveCut", "move the nearest cut 1 frame earlier / later (or drag it on the timeline)"],
       ["M", "moveHere", "move the nearest cut to this frame"],
+      ["I", "trimIn", "trim: the clip starts here, the part before is rejected"],
+      ["O", "trimOut", "trim: the clip ends here, the part after is rejected"],
     ],
   },
   {
@@ -33,6 +35,7 @@ export const GROUPS = [
       ["A", "approve", "approve the clip (queues its export) and open the next"],
       ["S", "skip", "skip the clip and open the next"],
       ["R", "reject", "reject the clip and open the next"],
+      ["Shift+A", "reopen", "reopen an approved or exported clip (its export is withdrawn)"],
       ["N  P", "clip", "next / previous clip without deciding"],
       ["Z  Ctrl+Z", "undo", "undo your last operation on this video"],
       ["Shift+Z  Ctrl+Shift+Z", "redo", "redo"],
@@ -104,7 +107,11 @@ export function match(event) {
     case "m":
       return { action: "moveHere" };
     case "a":
-      return { action: "approve" };
+      return { action: shift ? "reopen" : "approve" };
+    case "i":
+      return { action: "trimIn" };
+    case "o":
+      return { action: "trimOut" };
     case "s":
       return { action: "skip" };
     case "r":

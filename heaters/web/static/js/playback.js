@@ -93,7 +93,9 @@ export class BasePlayer {
     let first = start;
     const tick = (now) => {
       if (!this.playing) return;
-      let due = first + Math.floor(((now - origin) * fps.num) / (fps.den * 1000));
+      // A requestAnimationFrame time is when the frame began, which may be before `origin` was read: never
+      // let that make the first tick ask for the frame before the start (the previous clip's last frame).
+      let due = first + Math.floor((Math.max(0, now - origin) * fps.num) / (fps.den * 1000));
       if (due >= this.hi) {
         if (this.loop) {
           first = this.lo;

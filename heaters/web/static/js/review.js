@@ -19,6 +19,7 @@ const DECISIONS = { approve: "approved", skip: "skipped", reject: "rejected" };
 
 const data = JSON.parse(document.getElementById("review-data").textContent);
 const LOCKED = new Set(data.locked_states); // clip states no cut may touch, from the server's pipeline table
+const APPROVED = new Set([...LOCKED, "approved", "export_failed"]); // what Reopen can take back
 const video = data.video;
 const fps = F.parseFps(video.fps);
 const dropFrame = F.isDropFrameRate(fps);
@@ -53,6 +54,12 @@ function allowed(action) {
     case "skip":
     case "reject":
       return edit && unlocked(clip) && clip.state !== DECISIONS[action];
+    case "trimIn":
+      return edit && unlocked(clip) && here() > clip.start_frame && here() < clip.end_frame;
+    case "trimOut":
+      return edit && unlocked(clip) && here() >= clip.start_frame && here() < clip.end_frame - 1;
+    case "reopen":
+      return edit && APPROVED.has(clip.state);
     case "undo":
     case "redo":
       return edit;
@@ -79,8 +86,11 @@ async function edit(method, url, body) {
     return result;
   } catch (error) {
     if (error.status === 409) {
+      // Either the video changed since this page loaded it (the server names who), or the edit itself is
+      // refused (a clip exporting, nothing to undo): say the server's reason either way, never a guess.
       await reload();
-      say(`Someone else changed this video; the clips were reloaded. ${error.detail || ""}`.trim(), "warn");
+      const stale = error.body && error.body.code === "stale_version";
+      say(stale ? `${error.detail} The clips were reloaded.` : error.detail || error.error, "warn");
     } else {
       say(error.detail || error.error || String(error), "error");
     }
@@ -140,6 +150,19 @@ async function decide(action) {
   else say("Every clip of this video has a decision. Undo (Z) to change one.", "info");
 }
 
+/** Set the clip's in (first kept frame) or out point (last kept frame) at the playhead, in one operation. */
+const trim = (side) => edit("POST", `/api/clips/${state.clip.id}/trim`, withVersion({ side, frame: here() }));
+
+/** Take the current clip's approval back (its export is cancelled or withdrawn), saying why. */
+async function reopen() {
+  const clip = state.clip;
+  const reason = window.prompt(`Reopen clip ${index(clip) + 1} (#${clip.id}, ${clip.state})? Why:`, "");
+  if (reason === null) return null;
+  const result = await edit("POST", `/api/clips/${clip.id}/reopen`, withVersion({ reason }));
+  if (result) say(`Clip ${index(clip) + 1} is open for review again.`, "info");
+  return result;
+}
+
 const ACTIONS = {
   step: (n, event) => player.step(repeat.step(event ? event.key : "step", n, event ? event.repeat : false)),
   step10: (n) => player.step(n),
@@ -162,6 +185,9 @@ const ACTIONS = {
     const cut = movableCut(F.nearestCut(state.clips, here()));
     if (cut !== null && cut !== here()) moveCutTo(cut, here());
   },
+  trimIn: () => trim("in"),
+  trimOut: () => trim("out"),
+  reopen: () => reopen(),
   approve: () => decide("approve"),
   skip: () => decide("skip"),
   reject: () => decide("reject"),
@@ -209,6 +235,12 @@ function render() {
   const loop = document.querySelector("[data-action=loop]");
   if (loop && player) loop.setAttribute("aria-pressed", String(player.loop));
   if (timeline) timeline.setClips(state.clips, clip);
+  // Redrawn here, not only on paint: a merge or trim changes the clip without moving the playhead.
+  renderCounter(document.getElementById("frame-counter"), {
+    frame: player ? player.frame : -1,
+    timecode: F.timecode(Math.max(0, player ? player.frame : 0), fps, { dropFrame }),
+    clip,
+  });
   document.body.dataset.cutVersion = state.version;
 }
 
@@ -219,11 +251,6 @@ function onFrame(frame, _player, error) {
     const clip = F.clipAt(state.clips, frame);
     if (clip) openClip(clip, { seek: false });
   }
-  renderCounter(document.getElementById("frame-counter"), {
-    frame,
-    timecode: F.timecode(Math.max(0, frame), fps, { dropFrame }),
-    clip: state.clip,
-  });
   if (timeline) timeline.setPlayhead(Math.max(0, frame));
   render();
 }
