@@ -29,6 +29,7 @@ class Storage(Protocol):
     """Media storage addressed by key. Ranges are half-open: ``open_range(k, 0, 10)`` is the first 10 bytes."""
 
     def put_file(self, key: str, local_path: Path, kind: Kind | None = None) -> None: ...
+    def move_file(self, key: str, local_path: Path, kind: Kind | None = None) -> None: ...
     def put_bytes(self, key: str, data: bytes, kind: Kind | None = None) -> None: ...
     def get_bytes(self, key: str) -> bytes: ...
     def download(self, key: str, local_path: Path) -> None: ...
@@ -106,10 +107,11 @@ def atomic_target(final: Path) -> Iterator[Path]:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_dir(final.parent)
+    fsync_dir(final.parent)
 
 
-def _fsync_dir(directory: Path) -> None:
+def fsync_dir(directory: Path) -> None:
+    """Make a rename into ``directory`` durable."""
     # Makes the rename itself durable; not every platform can open a directory, which is fine.
     try:
         fd = os.open(directory, os.O_RDONLY)

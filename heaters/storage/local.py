@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 from pathlib import Path
 
 from heaters.errors import BadInput, NotFound, StorageError
-from heaters.storage.base import TEMP_PREFIX, Kind, atomic_target, validate_key, validate_range
+from heaters.storage.base import TEMP_PREFIX, Kind, atomic_target, fsync_dir, validate_key, validate_range
 
 _COPY_CHUNK = 1024 * 1024
 
@@ -46,6 +47,27 @@ class LocalStorage:
             raise NotFound(f"cannot store {key!r}: {local_path} does not exist") from exc
         except OSError as exc:
             raise StorageError(f"cannot store {key!r}: {exc}", "check free space and permissions") from exc
+
+    def move_file(self, key: str, local_path: Path, kind: Kind | None = None) -> None:
+        """Store ``local_path`` under ``key`` by renaming it (no second copy of a many-GB file); the file is
+        gone afterwards. Across filesystems, where no rename is possible, it is copied and then removed."""
+        target = self._path(key)
+        source = Path(local_path)
+        try:
+            with open(source, "rb+") as f:  # durable before it becomes visible under its key
+                os.fsync(f.fileno())
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(source, target)
+        except FileNotFoundError as exc:
+            raise NotFound(f"cannot store {key!r}: {local_path} does not exist") from exc
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise StorageError(f"cannot store {key!r}: {exc}", "check free space and permissions") from exc
+            self.put_file(key, source, kind)
+            source.unlink()
+            return
+        os.chmod(target, 0o644)
+        fsync_dir(target.parent)
 
     def put_bytes(self, key: str, data: bytes, kind: Kind | None = None) -> None:
         target = self._path(key)

@@ -78,6 +78,11 @@ class S3Storage:
         with self._errors(key):
             self.client.upload_file(str(local_path), self.bucket, key, ExtraArgs=extra, Config=self.transfer)
 
+    def move_file(self, key: str, local_path: Path, kind: Kind | None = None) -> None:
+        """Upload ``local_path`` under ``key``, then remove the local file (the bucket holds the only copy)."""
+        self.put_file(key, local_path, kind)
+        Path(local_path).unlink()
+
     def put_bytes(self, key: str, data: bytes, kind: Kind | None = None) -> None:
         extra = self._put_args(key, kind)
         with self._errors(key):

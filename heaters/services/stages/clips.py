@@ -68,7 +68,7 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
         return
     await held.ensure_held()
     key = keys.clip_key(clip["source_video"], held.row_id)
-    await asyncio.to_thread(storage.put_file, key, out, "clip")
+    await asyncio.to_thread(storage.move_file, key, out, "clip")
     done = pipeline.stage("export").done
     rows = [(key, 0, clip["start_frame"])]
     if await _finish_with_artifacts(held, done, "export", rows, export_key=key):

@@ -91,11 +91,11 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
         # Name what the person gave, not the scratch file it was saved as.
         raise MediaError(exc.message.replace(path.name, f"the download from {video['source']}"), exc.hint) from None
     await held.ensure_held()
+    size = path.stat().st_size  # before the move below takes the file away
+    held.progress = {"stage": "download", "percent": 100.0, "bytes": size, "total": size}
     if not key:
         key = keys.original_key(video_id, path.name)
-        await asyncio.to_thread(ctx.storage.put_file, key, path, "original")
-    size = path.stat().st_size
-    held.progress = {"stage": "download", "percent": 100.0, "bytes": size, "total": size}
+        await asyncio.to_thread(ctx.storage.move_file, key, path, "original")
     if await held.finish(
         pipeline.stage("download").done, original_key=key, title=title or path.stem, width=info.width,
         height=info.height, has_audio=info.has_audio, progress=held.progress,
@@ -155,12 +155,13 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
         )
     await held.ensure_held()
     # Small objects first: a row names no key before every object exists in full.
-    await asyncio.to_thread(storage.put_file, keys.features_key(video_id), features, "features")
+    # Moved, not copied: storage gets the very files the encode wrote (a rename on local storage).
+    await asyncio.to_thread(storage.move_file, keys.features_key(video_id), features, "features")
     await asyncio.to_thread(
         storage.put_bytes, keys.proxy_index_key(video_id), dumps(index).encode(), "proxy_index"
     )
-    await asyncio.to_thread(storage.put_file, keys.proxy_key(video_id), proxy, "proxy")
-    await asyncio.to_thread(storage.put_file, keys.master_key(video_id), master, "master")
+    await asyncio.to_thread(storage.move_file, keys.proxy_key(video_id), proxy, "proxy")
+    await asyncio.to_thread(storage.move_file, keys.master_key(video_id), master, "master")
     held.progress = {"stage": "encode", "percent": 100.0, "frames": result.total_frames}
     if await held.finish(
         pipeline.stage("encode").done, fps_num=result.fps.numerator, fps_den=result.fps.denominator,

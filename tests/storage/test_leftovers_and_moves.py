@@ -1,4 +1,4 @@
-"""Leftovers of killed writers: old temporary objects are removed, live and finished ones are kept."""
+"""Leftovers of killed writers are removed, and finished files move into storage without a second copy."""
 
 from __future__ import annotations
 
@@ -70,3 +70,27 @@ def test_sweep_removes_abandoned_uploads_and_scratch_space_but_not_live_ones(tmp
     assert not abandoned.exists() and not dead.exists() and not temp.exists()
     assert (streaming / "video.mp4").exists()
     assert not sweep(settings, store)  # nothing left to do
+
+
+def test_local_move_renames_the_file_into_storage_without_a_copy(tmp_path: Path) -> None:
+    store = LocalStorage(tmp_path / "media")
+    scratch = tmp_path / "work" / "master.mkv"
+    scratch.parent.mkdir()
+    scratch.write_bytes(b"lossless" * 1000)
+    inode = scratch.stat().st_ino
+    store.move_file("masters/3.mkv", scratch, "master")
+    assert not scratch.exists()
+    stored = store.root / "masters" / "3.mkv"
+    assert stored.stat().st_ino == inode, "renamed, not copied"
+    assert store.get_bytes("masters/3.mkv") == b"lossless" * 1000
+    assert stored.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in stored.parent.iterdir()] == ["3.mkv"]
+
+
+def test_s3_move_uploads_and_leaves_no_local_copy(make_s3: Callable[..., S3Storage], tmp_path: Path) -> None:
+    store = make_s3()
+    scratch = tmp_path / "clip.mp4"
+    scratch.write_bytes(b"clip" * 1000)
+    store.move_file("clips/1/2.mp4", scratch, "clip")
+    assert not scratch.exists()
+    assert store.get_bytes("clips/1/2.mp4") == b"clip" * 1000
