@@ -86,6 +86,11 @@ class Settings:
     scene_min_frames: int = _setting(
         "HEATERS_SCENE_MIN_FRAMES", "Shortest shot scene detection keeps, in frames.", 8
     )
+    detector: Literal["builtin", "transnetv2", "ensemble"] = _setting(
+        "HEATERS_DETECTOR",
+        "Scene detector: 'builtin', 'transnetv2' or 'ensemble' (the learned ones need pip install 'heaters[learned]').",
+        "builtin",
+    )
     min_clip_frames: int = _setting(
         "HEATERS_MIN_CLIP_FRAMES", "Shortest clip a manual cut operation may create, in frames.", 2
     )
@@ -141,6 +146,13 @@ class Settings:
             from heaters.errors import ConfigError
 
             raise ConfigError(f"HEATERS_STORAGE={self.storage!r} is not a storage kind", "use 'local' or 's3'")
+        if self.detector not in ("builtin", "transnetv2", "ensemble"):
+            from heaters.errors import ConfigError
+
+            raise ConfigError(
+                f"HEATERS_DETECTOR={self.detector!r} is not a scene detector",
+                "use 'builtin', 'transnetv2' or 'ensemble'",
+            )
 
     # Derived values: computed here so every consumer agrees on them.
     @property

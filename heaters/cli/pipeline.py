@@ -55,20 +55,25 @@ def ingest(sources: tuple[str, ...], title: str | None, wait: bool) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--threshold", type=float, default=None, help="Detector sensitivity (default HEATERS_SCENE_THRESHOLD).")
 @click.option("--min-frames", type=int, default=None, help="Shortest shot kept (default HEATERS_SCENE_MIN_FRAMES).")
+@click.option("--detector", type=click.Choice(["builtin", "transnetv2", "ensemble"]), default=None,
+              help="Scene detector (default HEATERS_DETECTOR).")
 @json_option
-def scenes(file: Path, threshold: float | None, min_frames: int | None, as_json: bool) -> None:
+def scenes(file: Path, threshold: float | None, min_frames: int | None, detector: str | None, as_json: bool) -> None:
     """Detect shot changes in any video FILE without ingesting it.
 
-    Prints the frames where new shots start; with --json: {"cuts": [...], "frames": N, "fps": "num/den"}.
+    Prints the frames where new shots start, each with its kind (hard, dissolve, fade) and the detector's
+    confidence (0..1; "check" marks a low one); with --json: {"cuts": [...], "frames": N, "fps": "num/den",
+    "details": [{"frame", "kind", "confidence"}, ...]}.
     """
     from heaters.errors import HeatersError
-    from heaters.media.scenes import detect_file
+    from heaters.media.scenes import LOW_CONFIDENCE, detect_file
 
     settings = load_settings()
     try:
         result = detect_file(
             file, threshold if threshold is not None else settings.scene_threshold,
             min_frames if min_frames is not None else settings.scene_min_frames,
+            detector=detector or settings.detector,
         )
     except HeatersError as exc:
         fail(exc)
@@ -77,8 +82,9 @@ def scenes(file: Path, threshold: float | None, min_frames: int | None, as_json:
         echo_json(result.as_json())
         return
     click.echo(f"{result.frames} frames at {result.fps} fps, {len(result.cuts)} cuts")
-    for cut in result.cuts:
-        click.echo(f"{cut}\t{float(cut / result.fps):.3f}s")
+    for cut in result.detected:
+        note = "\tcheck" if cut.confidence < LOW_CONFIDENCE else ""
+        click.echo(f"{cut.frame}\t{float(cut.frame / result.fps):.3f}s\t{cut.kind}\t{cut.confidence:.2f}{note}")
 
 
 @click.command(context_settings=CONTEXT)

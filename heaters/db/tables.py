@@ -12,6 +12,7 @@ from piccolo.columns import (
     Bytea,
     ForeignKey,
     Integer,
+    Real,
     Serial,
     Text,
     Timestamptz,
@@ -74,6 +75,10 @@ class Clip(Table, tablename="clip"):
     superseded_by_op = BigInt(null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
+    # How scene detection saw the cut at start_frame ('hard', 'dissolve', 'fade'; '' for the first clip and for
+    # cuts a person made) and how sure it was (0..1; NULL where it did not propose the cut).
+    cut_kind = Varchar(length=16, default="")
+    cut_confidence = Real(null=True, default=None)
 
 
 class CutOperation(Table, tablename="cut_operation"):

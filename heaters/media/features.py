@@ -15,9 +15,22 @@ col   name        meaning (d = mean absolute HSV difference of two thumbnails, 0
 10    span        h(t-K-1, t+K): colour-histogram distance (0..100) of the frames either side of that window;
                   blind to where colours are, so motion barely moves it while a transition raises it
 11    luma        mean brightness of frame t (0..255)
+12    blend       how far frame t is from the best mix a*A + b*B (a, b >= 0) of the frames A = t-K-1 and
+                  B = t+K, relative to its distance from the nearer of them (RGB): near 0 mid-dissolve or
+                  mid-fade (every frame there is such a mix, black included), near 1 or more for motion blur
+                  or a new picture, which no mix of the two ends explains
+13    blend3      the same with A = t-3 and B = t+3: a dissolve over a moving camera is still a mix of
+                  nearby frames, a whip pan is not
+14    smear       how much sharper frame t is across one axis than along the other (0 = same, -> 1 =
+                  smeared along one axis): motion blur from a whip pan
+15    return2     min over k = 1..2, j = 1..4 of d(t-1-k, t+j): does the picture from before a flash that
+                  lights the frame in stages (rolling shutter: top, then bottom) come back soon after t?
 ====  ==========  ========================================================================================
 
-Missing neighbours (near the ends) are NaN. Twelve float32 per frame is ~4 MB for an hour at 25 fps, so
+Hue is an angle: its differences are taken the short way round the circle, so a colour drifting across red
+does not jump by the whole hue range. Missing neighbours (near the ends) are NaN. Older tables have only the
+first twelve columns; the detector then skips the tests that need the others. 16 float32 per frame is ~4 MB
+for an hour at 25 fps, so
 re-running detection with other settings costs milliseconds. ``FeatureBuilder`` computes the rows in batches
 as thumbnails stream in, holding only a short window of thumbnails in memory.
 """
@@ -31,12 +44,16 @@ import numpy as np
 THUMB_W, THUMB_H = 32, 18
 WINDOW = 10  # K above: frames each side compared for gradual transitions
 FLASH = 4  # look this many frames ahead/back for the picture to return
-COLUMNS = ("diff", "fwd1", "fwd2", "fwd3", "fwd4", "back1", "back2", "back3", "back4", "window", "span", "luma")
+COLUMNS = (
+    "diff", "fwd1", "fwd2", "fwd3", "fwd4", "back1", "back2", "back3", "back4", "window", "span", "luma", "blend",
+    "blend3", "smear", "return2",
+)
+SMALL_W, SMALL_H = 48, 27  # the frames a learned detector reads (TransNetV2's input size)
 SHIFT_X, SHIFT_Y = 4, 2
 MOTION_CHECK = 6.0  # below this plain change no frame can be a cut, so motion compensation is skipped
 HIST_BINS = 16
 _BATCH = 512
-_BACK = WINDOW + 1
+_BACK = WINDOW + 3  # also the frames just before a staged flash (``return2``)
 _AHEAD = WINDOW
 
 
@@ -50,18 +67,30 @@ def thumbnail(frame: av.VideoFrame) -> np.ndarray:
     several times faster than a swscale conversion at full size; colours are only approximate (full-range BT.601 maths),
     which is fine for comparing frames with each other. Other formats go through swscale.
     """
-    if frame.format.name in _PLANAR_8BIT:
-        planes = []
-        for plane in frame.planes[:3]:
-            # Every k-th row only: a tenth of the memory traffic, still ~4 rows averaged per thumbnail row.
-            step = max(1, plane.height // (THUMB_H * 4))
-            data = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
-            data = data[::step, : plane.width]
-            planes.append(cv2.resize(data, (THUMB_W, THUMB_H), interpolation=cv2.INTER_AREA))
-        yuv = np.dstack([planes[0], planes[2], planes[1]])  # OpenCV's YCrCb order
-        return cv2.cvtColor(yuv, cv2.COLOR_YCrCb2RGB)
-    small = frame.reformat(width=THUMB_W, height=THUMB_H, format="rgb24", interpolation="AREA")
-    return small.to_ndarray()
+    return thumbnails(frame, small=False)[0]
+
+
+def thumbnails(frame: av.VideoFrame, small: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    """The feature thumbnail of ``frame`` and, if ``small``, also its SMALL_H x SMALL_W RGB frame for a learned
+    detector, both from one read of the planes."""
+    if frame.format.name not in _PLANAR_8BIT:
+        thumb = frame.reformat(width=THUMB_W, height=THUMB_H, format="rgb24", interpolation="AREA").to_ndarray()
+        if not small:
+            return thumb, None
+        return thumb, frame.reformat(width=SMALL_W, height=SMALL_H, format="rgb24", interpolation="AREA").to_ndarray()
+    rows = SMALL_H if small else THUMB_H
+    planes = []
+    for plane in frame.planes[:3]:
+        # Every k-th row only: a tenth of the memory traffic, still ~4 rows averaged per thumbnail row.
+        step = max(1, plane.height // (rows * 4))
+        data = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
+        planes.append(data[::step, : plane.width])
+
+    def shrink(width: int, height: int) -> np.ndarray:
+        yuv = np.dstack([cv2.resize(planes[k], (width, height), interpolation=cv2.INTER_AREA) for k in (0, 2, 1)])
+        return cv2.cvtColor(yuv, cv2.COLOR_YCrCb2RGB)  # OpenCV's YCrCb order, hence planes 0, 2, 1
+
+    return shrink(THUMB_W, THUMB_H), (shrink(SMALL_W, SMALL_H) if small else None)
 
 
 def thumbnails_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -77,12 +106,27 @@ def thumbnails_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hsv.reshape(n, -1).astype(np.float32), (hist / hsv.shape[1]).astype(np.float32)
 
 
-class FeatureBuilder:
-    """Feed RGB thumbnails in frame order with ``add``; ``finish`` returns the (frames, 12) float32 table."""
+def hsv_distance(a: np.ndarray, b: np.ndarray, axis: int | tuple[int, ...] = -1) -> np.ndarray:
+    """Mean absolute difference of HSV thumbnails (any leading shape, last axis interleaved H, S, V), hue taken
+    the short way round its circle of 180 steps."""
+    d = np.abs(a - b)
+    hue = d[..., 0::3]
+    np.minimum(hue, 180.0 - hue, out=hue)
+    return d.mean(axis=axis)
 
-    def __init__(self) -> None:
+
+class FeatureBuilder:
+    """Feed RGB thumbnails in frame order with ``add``; ``finish`` returns the (frames, 13) float32 table.
+
+    With ``small_frames`` it also keeps every frame's SMALL_H x SMALL_W RGB picture (``add_frame``), for a
+    learned detector: ``small`` holds them, (frames, SMALL_H, SMALL_W, 3) uint8."""
+
+    def __init__(self, small_frames: bool = False) -> None:
+        self.keeps_small = small_frames
+        self._small: list[np.ndarray] = []
         self._pending: list[np.ndarray] = []  # RGB thumbnails not yet converted
         self._hsv = np.zeros((0, THUMB_W * THUMB_H * 3), np.float32)  # frames [base, base + len)
+        self._rgb = np.zeros((0, THUMB_W * THUMB_H * 3), np.float32)  # same frames
         self._hist = np.zeros((0, 3 * HIST_BINS), np.float32)  # same frames
         self._base = 0
         self._luma: list[float] = []
@@ -105,6 +149,19 @@ class FeatureBuilder:
         for thumb in thumbs:
             self.add(thumb)
 
+    def add_frame(self, frame: av.VideoFrame) -> None:
+        """Thumbnail a decoded frame (and keep its small picture when asked to) and add it."""
+        thumb, small = thumbnails(frame, self.keeps_small)
+        if small is not None:
+            self._small.append(small)
+        self.add(thumb)
+
+    @property
+    def small(self) -> np.ndarray:
+        if not self._small:
+            return np.zeros((0, SMALL_H, SMALL_W, 3), np.uint8)
+        return np.stack(self._small)
+
     def finish(self) -> np.ndarray:
         self._absorb()
         self._compute(self._base + len(self._hsv), final=True)
@@ -118,6 +175,7 @@ class FeatureBuilder:
             hsv, hist = thumbnails_to_hsv(rgb)
             self._luma.extend(rgb.mean(axis=(1, 2, 3)).tolist())
             self._hsv = np.concatenate([self._hsv, hsv])
+            self._rgb = np.concatenate([self._rgb, rgb.reshape(len(rgb), -1).astype(np.float32)])
             self._hist = np.concatenate([self._hist, hist])
             self._pending = []
 
@@ -125,16 +183,18 @@ class FeatureBuilder:
         if stop <= self._done:
             return
         total = self._base + len(self._hsv) if final else None
-        self._rows.append(_rows(self._hsv, self._hist, self._base, self._done, stop, total, self._luma))
+        self._rows.append(_rows(self._hsv, self._rgb, self._hist, self._base, self._done, stop, total, self._luma))
         self._done = stop
         drop = max(0, self._done - _BACK - self._base)
         self._hsv = self._hsv[drop:]
+        self._rgb = self._rgb[drop:]
         self._hist = self._hist[drop:]
         self._base += drop
 
 
 def _rows(
-    hsv: np.ndarray, hist: np.ndarray, base: int, start: int, stop: int, total: int | None, luma: list[float]
+    hsv: np.ndarray, rgb: np.ndarray, hist: np.ndarray, base: int, start: int, stop: int, total: int | None,
+    luma: list[float],
 ) -> np.ndarray:
     """Rows for global frames [start, stop); ``hsv``/``hist`` hold frames [base, base+len); ``total`` is known at
     the end of the stream (frames past it are missing), else every needed future frame is present."""
@@ -147,7 +207,10 @@ def _rows(
         ok = (a >= 0) & (b >= 0) & (a < limit) & (b < limit)
         res = np.full(len(t), np.nan, np.float32)
         if ok.any():
-            res[ok] = np.abs(table[a[ok] - base] - table[b[ok] - base]).sum(axis=1) * (scale / table.shape[1])
+            if table is hsv:
+                res[ok] = hsv_distance(table[a[ok] - base], table[b[ok] - base])
+            else:
+                res[ok] = np.abs(table[a[ok] - base] - table[b[ok] - base]).sum(axis=1) * (scale / table.shape[1])
         return res
 
     # Motion compensation only matters where the plain change is big enough to be a cut; elsewhere the plain
@@ -173,7 +236,49 @@ def _rows(
     out[:, 10] = dist(np.maximum(t - WINDOW - 1, 0), np.minimum(t + WINDOW, limit - 1), hist, hscale)
     out[t == 0, 10] = np.nan
     out[:, 11] = np.asarray(luma[start:stop], np.float32)
+    ends = (t - WINDOW - 1 >= 0) & (t + WINDOW < limit)
+    if ends.any():
+        tt = t[ends] - base
+        out[ends, 12] = _blend_residual(rgb[tt - WINDOW - 1], rgb[tt], rgb[tt + WINDOW])
+    near = (t - 3 >= 0) & (t + 3 < limit)
+    if near.any():
+        tt = t[near] - base
+        out[near, 13] = _blend_residual(rgb[tt - 3], rgb[tt], rgb[tt + 3])
+    out[:, 14] = _smear(rgb[t - base])
+    back = [dist(t - 1 - k, t + j) for k in (1, 2) for j in range(1, FLASH + 1)]
+    with np.errstate(invalid="ignore"):
+        out[:, 15] = np.fmin.reduce(np.stack(back), axis=0)
     return out
+
+
+def _smear(rgb: np.ndarray) -> np.ndarray:
+    """1 - (weaker / stronger) of the horizontal and vertical gradient energy of each thumbnail's brightness."""
+    grey = rgb.reshape(len(rgb), THUMB_H, THUMB_W, 3).mean(axis=3)
+    gx = np.abs(np.diff(grey, axis=2)).mean(axis=(1, 2))
+    gy = np.abs(np.diff(grey, axis=1)).mean(axis=(1, 2))
+    return (1.0 - np.minimum(gx, gy) / (np.maximum(gx, gy) + 0.5)).astype(np.float32)
+
+
+def _blend_residual(a: np.ndarray, m: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row: mean |m - (x*a + y*b)| for the least-squares x, y >= 0, divided by the mean distance of m from
+    the nearer of a and b (plus one grey level, so that near-identical frames give 0 rather than noise)."""
+    aa, bb, ab = (a * a).sum(1), (b * b).sum(1), (a * b).sum(1)
+    am, bm = (a * m).sum(1), (b * m).sum(1)
+    det = aa * bb - ab * ab
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(det > 1e-6, (am * bb - bm * ab) / det, 0.0)
+        y = np.where(det > 1e-6, (bm * aa - am * ab) / det, 0.0)
+        # Outside the quadrant the best non-negative mix uses one end only.
+        xa, yb = np.maximum(am / np.maximum(aa, 1e-6), 0), np.maximum(bm / np.maximum(bb, 1e-6), 0)
+    both = (x >= 0) & (y >= 0)
+    fits = [
+        np.where(both[:, None], x[:, None] * a + y[:, None] * b, np.inf),
+        xa[:, None] * a,
+        yb[:, None] * b,
+    ]
+    residual = np.min(np.stack([np.abs(m - f).mean(1) for f in fits]), axis=0)
+    nearer = np.minimum(np.abs(m - a).mean(1), np.abs(m - b).mean(1))
+    return (residual / (nearer + 1.0)).astype(np.float32)
 
 
 def _shifted_dist(hsv: np.ndarray, a: np.ndarray, b: np.ndarray, ok: np.ndarray) -> np.ndarray:
@@ -189,6 +294,6 @@ def _shifted_dist(hsv: np.ndarray, a: np.ndarray, b: np.ndarray, ok: np.ndarray)
     for dy in range(-SHIFT_Y, SHIFT_Y + 1):
         for dx in range(-SHIFT_X, SHIFT_X + 1):
             moved = before[:, SHIFT_Y + dy : THUMB_H - SHIFT_Y + dy, SHIFT_X + dx : THUMB_W - SHIFT_X + dx]
-            np.minimum(best, np.abs(moved - core).mean(axis=(1, 2, 3)), out=best)
+            np.minimum(best, hsv_distance(moved, core, axis=(1, 2, 3)), out=best)
     res[ok] = best
     return res

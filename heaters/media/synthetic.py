@@ -34,8 +34,15 @@ class ShotSpec:
     """One shot: its length in frames and how it begins.
 
     ``transition`` is how this shot replaces the previous one; a dissolve or fade spans ``transition_frames``
-    centred on the shot's first frame. ``flashes`` are offsets inside the shot where a camera flash of
-    ``flash_frames`` bright frames starts; ``pan`` is horizontal camera speed in pixels per frame.
+    centred on the shot's first frame, and a fade may hold ``hold`` black frames in its middle (fade-out,
+    black, fade-in). ``flashes`` are offsets inside the shot where a camera flash of ``flash_frames`` bright
+    frames starts; ``band_flashes`` a rolling-shutter flash that lights the top half of one frame and the
+    bottom half of the next. ``pan`` is horizontal camera speed in pixels per frame; ``whips`` are offsets
+    where a whip pan starts: for ``whip_frames`` frames the camera races across the scene (a frame width
+    every ``1 / whip_speed`` frames) with matching motion blur. ``framing`` shows shot ``framing``'s scene
+    again, ``zoom`` times closer (a close-up after a wide shot of the same subject). ``drift`` turns the hue
+    by that many degrees per frame (a slow colour or lighting change that never settles); ``gradient``
+    draws a plain two-colour gradient instead of a textured scene.
     """
 
     frames: int
@@ -44,6 +51,15 @@ class ShotSpec:
     flashes: tuple[int, ...] = ()
     flash_frames: int = 2
     pan: float = 0.0
+    hold: int = 0
+    band_flashes: tuple[int, ...] = ()
+    whips: tuple[int, ...] = ()
+    whip_frames: int = 6
+    whip_speed: float = 0.3
+    framing: int | None = None
+    zoom: float = 2.0
+    drift: float = 0.0
+    gradient: bool = False
 
 
 @dataclass(frozen=True)
@@ -57,6 +73,7 @@ class SyntheticVideo:
     frames: int
     fps: Fraction
     size: tuple[int, int]
+    kinds: tuple[Transition, ...] = ()
 
 
 def gray_code(n: int) -> int:
@@ -117,6 +134,21 @@ def _shot_texture(seed: int, width: int, height: int) -> np.ndarray:
     return image
 
 
+def _gradient_texture(seed: int, width: int, height: int) -> np.ndarray:
+    """A smooth diagonal blend between two random colours, with nothing else in the picture."""
+    rng = np.random.default_rng(seed)
+    a, b = rng.integers(0, 256, size=(2, 3)).astype(np.float32)
+    a[int(rng.integers(0, 3))] = 255.0  # saturated, so the hue is well defined and drifts visibly
+    ramp = (np.arange(width)[None, :] / width * 0.8 + np.arange(height)[:, None] / height * 0.2)[..., None]
+    return ((1 - ramp) * a + ramp * b).astype(np.uint8)
+
+
+def _turn_hue(picture: np.ndarray, degrees: float) -> np.ndarray:
+    hsv = cv2.cvtColor(np.clip(picture, 0, 255).astype(np.uint8), cv2.COLOR_RGB2HSV).astype(np.int32)
+    hsv[..., 0] = (hsv[..., 0] + round(degrees / 2)) % 180  # OpenCV hue is in 2-degree steps
+    return cv2.cvtColor(hsv.astype(np.uint8), cv2.COLOR_HSV2RGB).astype(np.float32)
+
+
 class _Renderer:
     """Renders frame ``n`` of the timeline; shots are laid out back to back, transitions blend around joins."""
 
@@ -126,19 +158,54 @@ class _Renderer:
         self.shots = list(shots)
         self.width, self.height = width, height
         self.starts = np.cumsum([0] + [s.frames for s in self.shots]).tolist()
-        self.textures = []
+        self.textures: list[np.ndarray] = []
         for i, shot in enumerate(self.shots):
-            travel = int(np.ceil((abs(shot.pan) + self.DRIFT) * (shot.frames + 64))) + 2
-            self.textures.append(_shot_texture(seed * 1000 + i, width + travel, height))
+            travel = int(np.ceil((abs(shot.pan) + self.DRIFT) * (shot.frames + 64) + self._whip_travel(shot))) + 2
+            if shot.framing is not None:
+                self.textures.append(self._closer(self.textures[shot.framing], shot.zoom, width + travel))
+            elif shot.gradient:
+                self.textures.append(_gradient_texture(seed * 1000 + i, width + travel, height))
+            else:
+                self.textures.append(_shot_texture(seed * 1000 + i, width + travel, height))
+
+    def _whip_travel(self, shot: ShotSpec) -> float:
+        return len(shot.whips) * shot.whip_frames * shot.whip_speed * self.width
+
+    def _closer(self, scene: np.ndarray, zoom: float, width: int) -> np.ndarray:
+        """The middle of ``scene``'s opening view, ``zoom`` times larger: the same subject, framed closer."""
+        h = max(2, round(self.height / zoom))
+        y0 = (self.height - h) // 2
+        x0 = round((self.width - self.width / zoom) / 2 + self.DRIFT * 32)
+        w = min(scene.shape[1] - x0, max(2, round(width / zoom)))
+        crop = scene[y0 : y0 + h, x0 : x0 + w]
+        return cv2.resize(crop, (round(w * zoom), self.height), interpolation=cv2.INTER_CUBIC)
 
     def shot_picture(self, i: int, local: int) -> np.ndarray:
         shot = self.shots[i]
         offset = (abs(shot.pan) + self.DRIFT) * (local + 32)
-        x = int(np.clip(round(offset), 0, self.textures[i].shape[1] - self.width))
-        picture = self.textures[i][:, x : x + self.width].astype(np.float32)
+        blur = 0
+        step = shot.whip_speed * self.width
+        for w in shot.whips:  # a whip pan moves the camera far and fast, blurring along the motion
+            offset += step * float(np.clip(local - w, 0, shot.whip_frames))
+            if w <= local < w + shot.whip_frames:
+                blur = max(3, round(step))
+        texture = self.textures[i]
+        x = int(np.clip(round(offset), 0, texture.shape[1] - self.width))
+        if blur:
+            lo, hi = max(0, x - blur), min(texture.shape[1], x + self.width + blur)
+            smeared = cv2.blur(texture[:, lo:hi], (blur, 1))
+            picture = smeared[:, x - lo : x - lo + self.width].astype(np.float32)
+        else:
+            picture = texture[:, x : x + self.width].astype(np.float32)
+        if shot.drift:  # unevenly, as light changes: now faster, now slower
+            picture = _turn_hue(picture, shot.drift * (local + 40 * np.sin(2 * np.pi * local / 150)))
         for f in shot.flashes:
             if f <= local < f + shot.flash_frames:
                 picture = picture * 0.25 + 0.75 * 255.0
+        for f in shot.band_flashes:  # rolling shutter: the flash lights the top rows, then the bottom rows
+            if local in (f, f + 1):
+                rows = slice(0, self.height // 2) if local == f else slice(self.height // 2, self.height)
+                picture[rows] = picture[rows] * 0.25 + 0.75 * 255.0
         return picture
 
     def frame(self, n: int) -> np.ndarray:
@@ -156,16 +223,34 @@ class _Renderer:
             after = self.shot_picture(j, n - self.starts[j])
             if self.shots[j].transition == "dissolve":
                 picture = (1 - a) * before + a * after
-            else:  # fade through black
-                picture = before * max(0.0, 1 - 2 * a) if a < 0.5 else after * max(0.0, 2 * a - 1)
+            else:  # fade through black, holding black for ``hold`` frames in the middle
+                ramp = (hi - lo - self.shots[j].hold) / 2
+                k = n - lo + 1
+                if k <= ramp:
+                    picture = before * max(0.0, 1 - k / (ramp + 1))
+                elif k > hi - lo - ramp:
+                    picture = after * min(1.0, (k - (hi - lo - ramp)) / (ramp + 1))
+                else:
+                    picture = before * 0.0
         return np.clip(picture, 0, 255).astype(np.uint8)
 
     def transition_window(self, j: int) -> tuple[int, int]:
-        shot, start = self.shots[j], self.starts[j]
-        if shot.transition == "cut" or shot.transition_frames <= 1:
-            return start, start + 1
-        lo = start - shot.transition_frames // 2
-        return lo, lo + shot.transition_frames
+        return transition_window(self.shots[j], self.starts[j])
+
+
+def transition_window(shot: ShotSpec, start: int) -> tuple[int, int]:
+    """Half-open frames where a detector may place the cut into ``shot`` (which begins at ``start``)."""
+    if shot.transition == "cut" or shot.transition_frames <= 1:
+        return start, start + 1
+    length = shot.transition_frames + (shot.hold if shot.transition == "fade" else 0)
+    lo = start - length // 2
+    return lo, lo + length
+
+
+def true_windows(shots: Sequence[ShotSpec]) -> tuple[tuple[tuple[int, int], ...], int]:
+    """The windows of every true cut of a timeline and its length in frames, without rendering it."""
+    starts = np.cumsum([0] + [s.frames for s in shots]).tolist()
+    return tuple(transition_window(shots[j], starts[j]) for j in range(1, len(shots))), starts[-1]
 
 
 def make_video(
@@ -181,12 +266,13 @@ def make_video(
     crf: int = 18,
     vfr: bool = False,
     seed: int = 1,
+    noise: float = 0.0,
 ) -> SyntheticVideo:
     """Encode a synthetic video and return its ground truth.
 
     ``shots`` (or the shortcut ``shot_frames``: hard cuts between shots of those lengths) describe the
     timeline. ``vfr`` writes irregular timestamps (frames lasting 0.5–1.5 nominal frame times, 1 on average),
-    like a phone.
+    like a phone. ``noise`` adds camera noise of that standard deviation (0..255 scale) to every frame.
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -214,6 +300,9 @@ def make_video(
         durations: list[float] = []
         for n in range(total):
             rgb = renderer.frame(n)
+            if noise:
+                grain = rng.normal(0.0, noise, rgb.shape)
+                rgb = np.clip(rgb + grain, 0, 255).astype(np.uint8)
             if number_pattern:
                 draw_frame_number(rgb, n)
             frame = av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(
@@ -239,7 +328,8 @@ def make_video(
     for j in range(1, len(specs)):
         cuts.append(renderer.starts[j])
         windows.append(renderer.transition_window(j))
-    return SyntheticVideo(path, tuple(cuts), tuple(windows), total, fps, size)
+    kinds = tuple(s.transition for s in specs[1:])
+    return SyntheticVideo(path, tuple(cuts), tuple(windows), total, fps, size, kinds)
 
 
 def _write_tone(

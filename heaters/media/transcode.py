@@ -8,7 +8,8 @@ constant-frame-rate grid (``retime``), turned upright, and the very same frame o
 * the **proxy** — H.264 in MP4, every frame a keyframe and no B-frames (the browser decodes any frame on its
   own), yuv420p, even dimensions, at most ``proxy_short_side`` lines on the short side, ``faststart``, with
   its colour tags matching the conversion actually used, so the browser shows the right colours;
-* the **feature builder** — a 32x18 thumbnail per frame for scene detection, saved as ``.npy``.
+* the **feature builder** — a 32x18 thumbnail per frame for scene detection, saved as ``.npy`` (and, for a
+  learned detector, every frame at 48x27, saved beside it as ``.small.npy``).
 
 The two encoders run in their own threads beside the decoding thread (``pipeline_threads``), fed in frame
 order through short queues, so the stage uses the machine's cores rather than one; the features are taken
@@ -40,7 +41,7 @@ from av.filter import Graph
 from heaters.errors import Abandoned, MediaError
 from heaters.media.audio import AudioTrack
 from heaters.media.colour import ColourTags, proxy_colour
-from heaters.media.features import COLUMNS, FeatureBuilder, thumbnail
+from heaters.media.features import COLUMNS, FeatureBuilder
 from heaters.media.frame_index import build_index
 from heaters.media.pipeline_threads import Channel, Pipeline
 from heaters.media.probe import normalise_rate, open_media, require_video
@@ -79,6 +80,7 @@ class TranscodeResult:
     features: np.ndarray
     index: dict[str, object]
     warning: str = ""
+    small_path: Path | None = None  # the 48x27 frames, when asked for
 
 
 def master_slices(width: int, height: int, pix_fmt: str) -> int:
@@ -209,7 +211,7 @@ class _Outputs:
         for frame in items:
             self.proxy.mux(self.proxy_stream.encode(frame))
             if builder is not None:
-                builder.add(thumbnail(frame))
+                builder.add_frame(frame)
         self.proxy.mux(self.proxy_stream.encode(None))
         self.proxy.close()
 
@@ -251,6 +253,7 @@ def transcode(
     abort: Callable[[], bool] | None = None,
     max_pixels: int = 0,
     accept_short: bool = False,
+    small_frames: bool = False,
 ) -> TranscodeResult:
     """Decode ``original`` once; write the master (MKV), the proxy (MP4) and the features (``.npy``, default
     beside the proxy). Raise ``MediaError`` for unusable input or if the outputs disagree on frame count.
@@ -259,14 +262,15 @@ def transcode(
     it exists to measure what scene detection costs the encode stage. ``abort`` is asked before every decoded
     frame; when it says True the encode stops with ``Abandoned`` and nothing is kept. ``max_pixels`` (0: no
     limit) refuses larger pictures before decoding; ``accept_short`` keeps a truncated source (see the module
-    docstring) and says so in ``TranscodeResult.warning``."""
+    docstring) and says so in ``TranscodeResult.warning``. ``small_frames`` also saves every frame at 48x27
+    for a learned detector (``.small.npy`` beside the features)."""
     name = Path(original).name
     master_path, proxy_path = Path(master_path), Path(proxy_path)
     features_path = Path(features_path) if features_path else proxy_path.with_suffix(".features.npy")
     master_tmp = master_path.with_name(master_path.name + ".part")
     proxy_tmp = proxy_path.with_name(proxy_path.name + ".part")
     try:
-        builder = FeatureBuilder() if extract_features else None
+        builder = FeatureBuilder(small_frames=small_frames) if extract_features else None
         try:
             fps, total, outputs, rotation, promised = _encode(
                 original, name, master_tmp, proxy_tmp, proxy_crf, proxy_preset, proxy_short_side, progress,
@@ -290,8 +294,12 @@ def transcode(
                 "this is a bug; keep the original and report it",
             )
         features = builder.finish() if builder is not None else np.zeros((0, len(COLUMNS)), np.float32)
+        small_path = None
         if builder is not None:
             np.save(features_path, features)
+            if small_frames:
+                small_path = features_path.with_name(features_path.name.removesuffix(".npy") + ".small.npy")
+                np.save(small_path, builder.small)
         os.replace(master_tmp, master_path)
         os.replace(proxy_tmp, proxy_path)
     finally:
@@ -301,6 +309,7 @@ def transcode(
         fps=fps, total_frames=total, width=outputs.master_stream.width, height=outputs.master_stream.height,
         proxy_width=outputs.proxy_w, proxy_height=outputs.proxy_h, has_audio=outputs.audio is not None,
         rotation=rotation, features_path=features_path, features=features, index=index, warning=warning,
+        small_path=small_path,
     )
 
 

@@ -55,7 +55,17 @@ def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -
 
 
 def clip_json(row: dict[str, Any]) -> dict[str, Any]:
-    return {name: row[name] for name in CLIP_FIELDS}
+    """A clip; ``cut`` is what scene detection said of the cut the clip starts with ({kind, confidence,
+    low}), or null where detection did not propose it (the first clip, a cut made by hand)."""
+    from heaters.media.scenes import LOW_CONFIDENCE
+
+    data = {name: row[name] for name in CLIP_FIELDS}
+    confidence = row.get("cut_confidence")
+    data["cut"] = None if confidence is None else {
+        "kind": row.get("cut_kind") or "hard", "confidence": round(float(confidence), 3),
+        "low": float(confidence) < LOW_CONFIDENCE,
+    }
+    return data
 
 
 async def clips_snapshot(video_id: int) -> dict[str, Any]:

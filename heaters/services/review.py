@@ -148,11 +148,15 @@ async def _swap(
     created: list[int] = []
     if new_spans:
         states = list(new_states or ["pending_review"] * len(new_spans))
+        # A clip that still starts where a removed one did keeps what detection said about that cut.
+        seen = {c["start_frame"]: (c.get("cut_kind", ""), c.get("cut_confidence")) for c in removed}
         rows = await Clip.insert(
             *(Clip(source_video=video["id"], start_frame=s.start, end_frame=s.end, state=state,
                    reviewed_by="" if state == "pending_review" else user,
                    reviewed_at=None if state == "pending_review" else stamp,
-                   created_at=stamp, updated_at=stamp) for s, state in zip(new_spans, states, strict=True))
+                   created_at=stamp, updated_at=stamp, cut_kind=seen.get(s.start, ("", None))[0],
+                   cut_confidence=seen.get(s.start, ("", None))[1])
+              for s, state in zip(new_spans, states, strict=True))
         ).returning(Clip.id)
         created = [row["id"] for row in rows]
     for clip_id, state in (revive or {}).items():

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
@@ -36,9 +36,14 @@ async def create_video(
     return video_id
 
 
-async def create_initial_clips(video_id: int, initial_cuts: Iterable[int], total_frames: int) -> list[int]:
-    """Partition the video at the detected cuts, once: a re-run finds the clips already there."""
+async def create_initial_clips(
+    video_id: int, initial_cuts: Iterable[int], total_frames: int,
+    details: Mapping[int, tuple[str, float]] | None = None,
+) -> list[int]:
+    """Partition the video at the detected cuts, once: a re-run finds the clips already there. ``details``
+    gives the detector's kind and confidence of the cut at each clip's first frame."""
     spans = cuts.spans_from_cuts(initial_cuts, total_frames)
+    details = details or {}
     async with write_transaction(Clip._meta.db):
         existing = await Clip.select(Clip.id).where(Clip.source_video == video_id).order_by(Clip.start_frame)
         if existing:
@@ -48,7 +53,9 @@ async def create_initial_clips(video_id: int, initial_cuts: Iterable[int], total
         for first in range(0, len(spans), 1000):  # Postgres caps one statement at 32767 parameters
             rows = await Clip.insert(
                 *(Clip(source_video=video_id, start_frame=s.start, end_frame=s.end, created_at=stamp,
-                       updated_at=stamp) for s in spans[first:first + 1000])
+                       updated_at=stamp, cut_kind=details.get(s.start, ("", None))[0],
+                       cut_confidence=details.get(s.start, ("", None))[1])
+                  for s in spans[first:first + 1000])
             ).returning(Clip.id)
             ids.extend(row["id"] for row in rows)
         return ids

@@ -5,7 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heaters.media.scenes import ContentDetector, SceneResult, compute_features, detect_features, detect_file
+from heaters.errors import HeatersError
+from heaters.media.content_detector import ContentDetector
+from heaters.media.scenes import (
+    LOW_CONFIDENCE,
+    Cut,
+    SceneResult,
+    compute_features,
+    detect_cuts,
+    detect_features,
+    detect_file,
+    detector_for,
+)
 from heaters.media.synthetic import ShotSpec, make_video
 
 S = ShotSpec
@@ -21,12 +32,25 @@ CASES = [
     pytest.param([S(40), S(6), S(40)], 8, 1, id="min-length-drops-6-frame-shot"),
     pytest.param([S(40), S(14), S(40)], 15, 1, id="min-length-parameter"),
     pytest.param([S(40), S(14), S(40)], 8, 2, id="14-frame-shot-kept"),
+    # Motion is not a transition: a whip pan's blurred frames are no mix of the pictures either side of it.
+    pytest.param([S(80, whips=(30,)), S(70, whips=(25,), whip_frames=4, whip_speed=0.5), S(40)], 8, 2,
+                 id="whip-pans-do-not-cut"),
+    # A close-up after a wide shot of the same subject: small change, but a spike against its neighbours.
+    pytest.param([S(50), S(50, framing=0, zoom=1.3), S(50), S(50, framing=2, zoom=1.25)], 8, 3,
+                 id="similar-framings-cut"),
+    pytest.param([S(50), S(50, "fade", 20, hold=12), S(50, "fade", 12, hold=25), S(40)], 8, 3,
+                 id="fade-out-black-fade-in-one-cut"),
+    pytest.param([S(60, band_flashes=(20,)), S(60, band_flashes=(10, 35)), S(40)], 8, 2,
+                 id="rolling-shutter-flashes-do-not-cut"),
+    # A slow, uneven colour drift never settles into a new picture: no transition at all.
+    pytest.param([S(300, gradient=True, drift=1.5), S(60), S(200, gradient=True, drift=3.0)], 8, 2,
+                 id="slow-colour-drift-does-not-cut"),
 ]
 
 
 @pytest.mark.parametrize(("shots", "min_frames", "count"), CASES)
 def test_detector_finds_exactly_the_true_cuts(tmp_path, shots, min_frames, count) -> None:
-    video = make_video(tmp_path / "v.mp4", shots=shots)
+    video = make_video(tmp_path / "v.mp4", shots=shots, noise=2.0)
     result = detect_file(video.path, min_frames=min_frames)
     assert len(result.cuts) == count, (result.cuts, video.windows)
     # Every cut lies in the window of a different true cut: exactly on the frame for a hard cut (a window of
@@ -47,18 +71,56 @@ def test_gradual_transitions_land_inside_the_transition(tmp_path) -> None:
 
 def test_stored_features_rerun_without_decoding(tmp_path) -> None:
     video = make_video(tmp_path / "v.mp4", shots=[S(40), S(12), S(40)])
-    features, _fps = compute_features(video.path)
+    features, _fps, _small = compute_features(video.path)
     np.save(tmp_path / "f.npy", features)
     loaded = np.load(tmp_path / "f.npy")
     assert detect_features(loaded, min_frames=8) == (40, 52)
     assert detect_features(loaded, min_frames=20) in ((40,), (52,))
+    assert all(isinstance(c, Cut) for c in detect_cuts(loaded))
     assert ContentDetector(threshold=1000.0).detect(loaded) == ()
 
 
 def test_scene_result_json(tmp_path) -> None:
     video = make_video(tmp_path / "v.mp4", shot_frames=(30, 30), fps=30)
-    assert detect_file(video.path).as_json() == {"cuts": [30], "frames": 60, "fps": "30/1"}
+    data = detect_file(video.path).as_json()
+    assert {k: data[k] for k in ("cuts", "frames", "fps")} == {"cuts": [30], "frames": 60, "fps": "30/1"}
+    [detail] = data["details"]  # type: ignore[misc]
+    assert detail["frame"] == 30 and detail["kind"] == "hard" and detail["confidence"] > LOW_CONFIDENCE
     assert SceneResult((), 10, video.fps).as_json()["fps"] == "30/1"
+
+
+def test_cuts_carry_their_kind(tmp_path) -> None:
+    video = make_video(tmp_path / "v.mp4", shots=[S(50), S(50, "dissolve", 20), S(50, "fade", 20), S(40)])
+    kinds = [c.kind for c in detect_file(video.path).detected]
+    assert kinds == ["dissolve", "fade", "hard"]
+
+
+def test_a_weak_cut_has_lower_confidence_than_a_clear_one(tmp_path) -> None:
+    video = make_video(tmp_path / "v.mp4", shots=[S(50, gradient=True), S(50, framing=0, zoom=1.6), S(50)])
+    weak, clear = detect_file(video.path).detected
+    assert (weak.frame, clear.frame) == (50, 100)
+    assert 0 < weak.confidence < clear.confidence <= 1
+
+
+def test_older_feature_tables_still_detect(tmp_path) -> None:
+    video = make_video(tmp_path / "v.mp4", shots=[S(40), S(40, "dissolve", 16), S(40)])
+    features, _fps, _small = compute_features(video.path)
+    assert detect_features(features[:, :12]) == detect_features(features)
+
+
+def test_unknown_detector_is_a_clear_error() -> None:
+    with pytest.raises(HeatersError, match="unknown scene detector"):
+        detector_for("magic")
+
+
+def test_small_frames_come_from_the_same_decode(tmp_path) -> None:
+    video = make_video(tmp_path / "v.mp4", shot_frames=(20, 20), size=(320, 180))
+    features, _fps, small = compute_features(video.path, small_frames=True)
+    assert small is not None and small.shape == (40, 27, 48, 3) and small.dtype == np.uint8
+    assert len(features) == 40
+    # Two different shots: their small frames differ clearly, frames within a shot barely.
+    d = np.abs(small.astype(int)[1:] - small.astype(int)[:-1]).mean(axis=(1, 2, 3))
+    assert int(np.argmax(d)) + 1 == 20
 
 
 def test_real_footage_has_its_one_cut(city_clip) -> None:

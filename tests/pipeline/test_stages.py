@@ -51,6 +51,9 @@ async def test_chain_to_embedded_with_frame_exact_export(db: Settings, tmp_path:
     assert video["state"] == "ready" and video["total_frames"] == truth.frames
     clips = await live_clips(video_id)
     assert [c["start_frame"] for c in clips] == [0, *truth.cuts]
+    # Each detected cut keeps its kind and confidence; the first clip starts with no cut.
+    assert [c["cut_kind"] for c in clips] == ["", "hard", "hard"]
+    assert clips[0]["cut_confidence"] is None and all(0 < c["cut_confidence"] <= 1 for c in clips[1:])
 
     # The master holds the burnt-in frame numbers 0..N-1, in order.
     master = ctx.storage.local_path(video["master_key"])

@@ -45,7 +45,28 @@ async def test_clips_snapshot(reviewer: Web) -> None:
     body = (await reviewer.client.get(f"/api/videos/{video}/clips")).json()
     assert body["cut_version"] == 0 and body["total_frames"] == 90 and body["fps"] == "30000/1001"
     assert clip_spans(body) == [(0, 30), (30, 60), (60, 90)]
-    assert set(body["clips"][0]) == {"id", "start_frame", "end_frame", "state", "reviewed_by"}
+    assert set(body["clips"][0]) == {"id", "start_frame", "end_frame", "state", "reviewed_by", "cut"}
+    assert body["clips"][0]["cut"] is None  # no detector proposed these cuts
+
+
+async def test_clips_say_how_sure_detection_was(reviewer: Web) -> None:
+    from heaters.db.tables import Clip
+
+    video = reviewer.make_video()
+
+    async def mark() -> None:
+        await Clip.update({Clip.cut_kind: "dissolve", Clip.cut_confidence: 0.3}).where(Clip.start_frame == 30)
+        await Clip.update({Clip.cut_kind: "hard", Clip.cut_confidence: 0.9}).where(Clip.start_frame == 60)
+
+    reviewer.call(mark)
+    clips = (await reviewer.client.get(f"/api/videos/{video}/clips")).json()["clips"]
+    assert [c["cut"] for c in clips] == [
+        None, {"kind": "dissolve", "confidence": 0.3, "low": True}, {"kind": "hard", "confidence": 0.9, "low": False},
+    ]
+    # Splitting a clip keeps what detection said about the cut the left part still starts with.
+    added = await reviewer.client.post(f"/api/videos/{video}/cuts", json={"frame": 45, "expected_version": 0})
+    after = {c["start_frame"]: c["cut"] for c in added.json()["clips"]}
+    assert after[30] == {"kind": "dissolve", "confidence": 0.3, "low": True} and after[45] is None
 
 
 async def test_cut_add_move_remove_return_fresh_clips(reviewer: Web) -> None:
@@ -137,7 +158,7 @@ async def test_decisions_and_the_export_queue(reviewer: Web) -> None:
         approved = await reviewer.client.post(f"/api/clips/{first}/approve", json={"expected_version": 0})
         assert approved.status_code == 200 and approved.json()["kind"] == "approve"
         assert approved.json()["clips"][0] == {"id": first, "start_frame": 0, "end_frame": 30, "state": "approved",
-                                               "reviewed_by": "rita"}
+                                               "reviewed_by": "rita", "cut": None}
         queued = [dramatiq.Message.decode(m) for m in broker.queues["export"].queue]
         assert [(m.actor_name, m.args) for m in queued] == [("export_clip", (first,))]
         skipped = await reviewer.client.post(f"/api/clips/{second}/skip")  # no body: no version check

@@ -74,6 +74,11 @@ def features_key(video_id: int) -> str:
     return f"features/{video_id}.npy"
 
 
+def small_frames_key(features: str) -> str:
+    """The 48x27 frames a learned detector reads, stored beside the features they were decoded with."""
+    return features.removesuffix(".npy") + ".small.npy"
+
+
 def clip_key(video_id: int, clip_id: int) -> str:
     return f"clips/{video_id}/{clip_id}.mp4"
 

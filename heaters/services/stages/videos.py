@@ -144,6 +144,7 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
         transcode, original, master, proxy, features_path=features, proxy_crf=settings.proxy_crf,
         proxy_preset=settings.proxy_preset, proxy_short_side=settings.proxy_short_side, progress=report,
         abort=held.lost.is_set, max_pixels=settings.max_pixels, accept_short=settings.accept_short_media,
+        small_frames=settings.detector != "builtin",
     )
     if result.warning:
         log.warning("encode %s: %s", video_id, result.warning)
@@ -156,6 +157,9 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
     await held.ensure_held()
     # Small objects first: a row names no key before every object exists in full.
     # Moved, not copied: storage gets the very files the encode wrote (a rename on local storage).
+    if result.small_path is not None:
+        small_key = keys.small_frames_key(keys.features_key(video_id))
+        await asyncio.to_thread(storage.move_file, small_key, result.small_path, "features")
     await asyncio.to_thread(storage.move_file, keys.features_key(video_id), features, "features")
     await asyncio.to_thread(
         storage.put_bytes, keys.proxy_index_key(video_id), dumps(index).encode(), "proxy_index"
@@ -181,7 +185,7 @@ async def detect(ctx: StageContext, video_id: int) -> str:
 
 
 async def _detect(ctx: StageContext, held: Claim) -> None:
-    from heaters.media.scenes import detect_features
+    from heaters.media.scenes import detector_for
 
     video, video_id, settings = held.row, held.row_id, ctx.settings
     total = int(video["total_frames"])
@@ -198,17 +202,32 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
             "retry the encode (`heaters retry`)",
         )
     held.progress = {"stage": "detect", "percent": 0.0}
-    cuts = await asyncio.to_thread(
-        detect_features, features, settings.scene_threshold, settings.scene_min_frames
-    )
-    cuts = tuple(int(c) for c in cuts)
+    detector = detector_for(settings.detector, settings.scene_threshold, settings.scene_min_frames)
+    small = await _small_frames(ctx, video["features_key"], total) if detector.wants_small else None
+    found = await asyncio.to_thread(detector.detect, features, small)
+    cuts = tuple(int(c.frame) for c in found)
     if any(not 0 < c < total for c in cuts) or list(cuts) != sorted(set(cuts)):
         raise MediaError(f"scene detection returned invalid cuts {list(cuts)[:10]}", "this is a bug; report it")
     await held.ensure_held()
     # Idempotent: after a crash between these two writes the clips exist and are found, not duplicated.
-    await create_initial_clips(video_id, cuts, total)
+    await create_initial_clips(video_id, cuts, total, {c.frame: (c.kind, c.confidence) for c in found})
     held.progress = {"stage": "detect", "percent": 100.0, "cuts": len(cuts)}
     await held.finish(pipeline.stage("detect").done, progress=held.progress)
+
+
+async def _small_frames(ctx: StageContext, features_key: str, total: int) -> np.ndarray:
+    """The 48x27 frames the encode made for a learned detector."""
+    key = keys.small_frames_key(features_key)
+    if not await asyncio.to_thread(ctx.storage.exists, key):
+        raise MediaError(
+            f"{key} is missing: the video was encoded without the frames HEATERS_DETECTOR={ctx.settings.detector}"
+            " reads", "run `heaters retry` to encode it again with this setting",
+        )
+    data = await asyncio.to_thread(ctx.storage.get_bytes, key)
+    small = np.load(io.BytesIO(data), allow_pickle=False)
+    if len(small) != total:
+        raise MediaError(f"{key} covers {len(small)} frames, the video has {total}", "retry the encode")
+    return small
 
 
 def progress_json(row: dict[str, Any]) -> dict[str, Any]:

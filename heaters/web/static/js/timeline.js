@@ -25,6 +25,11 @@ const STATE_COLOURS = {
   embed_failed: "--clip-failed",
 };
 
+/** Start frames of the clips whose cut scene detection proposed with low confidence. */
+export function lowConfidenceCuts(clips) {
+  return clips.filter((clip) => clip.cut && clip.cut.low).map((clip) => clip.start_frame);
+}
+
 export class Timeline {
   /** `onSeek(frame)`; `onMoveCut(oldFrame, newFrame)`; `canMove(cutFrame)` says whether a boundary may move. */
   constructor(canvas, { total, filmstrip = null, onSeek, onMoveCut, canMove = () => true }) {
@@ -52,6 +57,8 @@ export class Timeline {
   setClips(clips, current) {
     this.clips = clips;
     this.current = current;
+    // Cuts detection was unsure of, marked on the strip so a reviewer checks them first.
+    this.canvas.dataset.lowConfidenceCuts = lowConfidenceCuts(clips).join(",");
     this.redraw();
   }
 
@@ -178,6 +185,15 @@ export class Timeline {
       ctx.fillRect(x0, top, Math.max(1, x1 - x0), STRIP);
       ctx.fillStyle = colour("--timeline-cut", "#fff");
       ctx.fillRect(Math.round(x0), 0, 1, height);
+      if (clip.cut && clip.cut.low) {
+        ctx.fillStyle = colour("--timeline-unsure", "#f80");
+        ctx.fillRect(Math.round(x0) - 1, top, 3, STRIP);
+        ctx.beginPath(); // a notch above the strip: visible at any zoom
+        ctx.moveTo(x0 - 5, top);
+        ctx.lineTo(x0 + 5, top);
+        ctx.lineTo(x0, top + 7);
+        ctx.fill();
+      }
     }
     if (this.current) {
       const x0 = this.x(this.current.start_frame);

