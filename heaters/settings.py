@@ -67,6 +67,12 @@ class Settings:
     proxy_short_side: int = _setting(
         "HEATERS_PROXY_SHORT_SIDE", "Largest short side of the proxy in pixels.", 720
     )
+    master: Literal["ffv1", "original"] = _setting(
+        "HEATERS_MASTER",
+        "What exports are cut from: 'ffv1' (a lossless FFV1 master, 10-15x a download's size) or 'original'"
+        " (the downloaded file itself, read on the same frame timeline).",
+        "ffv1",
+    )
     max_pixels: int = _setting(
         "HEATERS_MAX_PIXELS",
         "Largest picture (width × height) a source may have; larger ones fail at once. Default: 8K UHD.",
@@ -153,6 +159,10 @@ class Settings:
                 f"HEATERS_DETECTOR={self.detector!r} is not a scene detector",
                 "use 'builtin', 'transnetv2' or 'ensemble'",
             )
+        if self.master not in ("ffv1", "original"):
+            from heaters.errors import ConfigError
+
+            raise ConfigError(f"HEATERS_MASTER={self.master!r} is not a master kind", "use 'ffv1' or 'original'")
 
     # Derived values: computed here so every consumer agrees on them.
     @property

@@ -21,6 +21,7 @@ from av.video.frame import PictureType
 from heaters.errors import Abandoned, MediaError
 from heaters.media.colour import ProxyColour, proxy_colour
 from heaters.media.probe import normalise_rate, open_media, require_video
+from heaters.media.source_timeline import grid_frames, video_start
 from heaters.media.transcode import count_frames, proxy_size
 
 Progress = Callable[[int, int], None]
@@ -154,11 +155,14 @@ def export_clip(
     preset: str = "medium",
     progress: Progress | None = None,
     abort: Callable[[], bool] | None = None,
+    original: bool = False,
 ) -> ExportResult:
     """Encode frames ``[start_frame, end_frame)`` of the master (one file, or segment pieces) to an H.264/AAC
     MP4 at ``out_path``.
 
-    ``abort`` is asked before every frame; when it says True the export stops with ``Abandoned``."""
+    ``abort`` is asked before every frame; when it says True the export stops with ``Abandoned``.
+    ``original=True``: the master is the downloaded original itself (``HEATERS_MASTER=original``), read on the
+    encode's frame grid (``heaters.media.source_timeline``)."""
     pieces, out = as_pieces(master_path), Path(out_path)
     master = pieces[0].path
     if not 0 <= start_frame < end_frame:
@@ -171,12 +175,19 @@ def export_clip(
             vstream: av.VideoStream | None = None
             audio: _AudioOut | None = None
             fps = Fraction(25)
-            for frame, fps in _video_frames(pieces, start_frame, end_frame):
+            frames = (
+                grid_frames(master, start_frame, end_frame) if original
+                else _video_frames(pieces, start_frame, end_frame)
+            )
+            for frame, fps in frames:
                 if abort is not None and abort():
                     raise Abandoned(f"export of frames [{start_frame}, {end_frame}) stopped after {written} frames")
                 if vstream is None:
                     vstream, colour, size = _open_video(dst, frame, fps, crf, preset)
-                    span = _audio_across(pieces, start_frame, end_frame, fps)
+                    span = (
+                        _audio_span(master, *_source_seconds(master, start_frame, end_frame, fps)) if original
+                        else _audio_across(pieces, start_frame, end_frame, fps)
+                    )
                     audio = _AudioOut(dst, *span) if span is not None else None
                 # A limited-range yuv420p master (the usual case) comes back as the same frame: no copy.
                 picture = frame.reformat(
@@ -210,6 +221,13 @@ def export_clip(
     if progress is not None:
         progress(wanted, wanted)
     return ExportResult(out, wanted, fps, size[0], size[1], audio is not None)
+
+
+def _source_seconds(original: Path, start: int, end: int, fps: Fraction) -> tuple[Fraction, Fraction]:
+    """The span of frames ``[start, end)`` in the original's own clock: the encode counted the picture from
+    the video stream's start, and a master's audio is aligned to that point."""
+    offset = video_start(original)
+    return offset + Fraction(start) / fps, offset + Fraction(end) / fps
 
 
 def _open_video(

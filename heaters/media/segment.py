@@ -184,7 +184,7 @@ def encode_segment(
         for tmp in (master_tmp, proxy_tmp):
             tmp.unlink(missing_ok=True)
     return SegmentResult(
-        start, frames, reached_end, outputs.master_stream.width, outputs.master_stream.height,
+        start, frames, reached_end, outputs.width, outputs.height,
         outputs.proxy_w, outputs.proxy_h, outputs.audio is not None, index,
     )
 

@@ -142,15 +142,27 @@ class _Outputs:
 
     After creation each container belongs to one encoder thread: ``encode_master`` (which also writes the
     audio) and ``encode_proxy`` run beside the decoding thread and only read the frames they are given.
+    Without ``master_tmp`` (the original is kept as the master) no master is written.
     """
 
     def __init__(
-        self, master_tmp: Path, proxy_tmp: Path, first: av.VideoFrame, fps: Fraction, audio: AudioTrack | None,
-        crf: int, preset: str, short_side: int,
+        self, master_tmp: Path | None, proxy_tmp: Path, first: av.VideoFrame, fps: Fraction,
+        audio: AudioTrack | None, crf: int, preset: str, short_side: int,
     ) -> None:
         self.fps = fps
-        self.master = av.open(str(master_tmp), "w", format="matroska")
+        self.width, self.height = first.width, first.height
         self.proxy = av.open(str(proxy_tmp), "w", format="mp4", container_options={"movflags": "+faststart"})
+        self.master: av.container.OutputContainer | None = None
+        self.master_stream: av.VideoStream | None = None
+        if master_tmp is not None:
+            self._open_master(master_tmp, first, fps)
+        self._open_proxy(first, fps, crf, preset, short_side)
+        self.audio = audio
+        if audio is not None and self.master is not None:
+            audio.open_output(self.master)
+
+    def _open_master(self, master_tmp: Path, first: av.VideoFrame, fps: Fraction) -> None:
+        self.master = av.open(str(master_tmp), "w", format="matroska")
         tags = ColourTags.of(first)
         m = self.master.add_stream("ffv1", rate=fps)
         m.width, m.height = first.width, first.height
@@ -161,6 +173,8 @@ class _Outputs:
         m.codec_context.thread_count = MASTER_THREADS
         tags.apply(m.codec_context)
         self.master_stream = m
+
+    def _open_proxy(self, first: av.VideoFrame, fps: Fraction, crf: int, preset: str, short_side: int) -> None:
         self.proxy_w, self.proxy_h = proxy_size(first.width, first.height, short_side)
         p = self.proxy.add_stream("libx264", rate=fps)
         p.width, p.height, p.pix_fmt = self.proxy_w, self.proxy_h, "yuv420p"
@@ -175,13 +189,10 @@ class _Outputs:
         }
         self.colour.apply(p.codec_context)
         self.proxy_stream = p
-        self.audio = audio
-        if audio is not None:
-            audio.open_output(self.master)
 
     def master_frame(self, frame: av.VideoFrame) -> av.VideoFrame:
-        """``frame`` in the master's pixel format (itself when it already is)."""
-        if frame.format.name == self.master_stream.pix_fmt:
+        """``frame`` in the master's pixel format (itself when it already is, or when there is no master)."""
+        if self.master_stream is None or frame.format.name == self.master_stream.pix_fmt:
             return frame
         return frame.reformat(format=self.master_stream.pix_fmt)
 
@@ -193,6 +204,10 @@ class _Outputs:
 
     def encode_master(self, items: Iterable[av.VideoFrame | av.AudioFrame]) -> None:
         """Thread body: encode stamped video frames and mux audio in arrival order, then finish the file."""
+        if self.master is None or self.master_stream is None:
+            for _ in items:  # no master: the frames were only for the proxy
+                pass
+            return
         if self.audio is not None:
             self.audio.drain(self.master)  # audio that arrived before the first picture
         for item in items:
@@ -254,6 +269,7 @@ def transcode(
     max_pixels: int = 0,
     accept_short: bool = False,
     small_frames: bool = False,
+    keep_master: bool = True,
 ) -> TranscodeResult:
     """Decode ``original`` once; write the master (MKV), the proxy (MP4) and the features (``.npy``, default
     beside the proxy). Raise ``MediaError`` for unusable input or if the outputs disagree on frame count.
@@ -263,7 +279,8 @@ def transcode(
     frame; when it says True the encode stops with ``Abandoned`` and nothing is kept. ``max_pixels`` (0: no
     limit) refuses larger pictures before decoding; ``accept_short`` keeps a truncated source (see the module
     docstring) and says so in ``TranscodeResult.warning``. ``small_frames`` also saves every frame at 48x27
-    for a learned detector (``.small.npy`` beside the features)."""
+    for a learned detector (``.small.npy`` beside the features). ``keep_master=False`` writes no master (the
+    original itself is kept as the master, see ``heaters.media.source_timeline``)."""
     name = Path(original).name
     master_path, proxy_path = Path(master_path), Path(proxy_path)
     features_path = Path(features_path) if features_path else proxy_path.with_suffix(".features.npy")
@@ -273,8 +290,8 @@ def transcode(
         builder = FeatureBuilder(small_frames=small_frames) if extract_features else None
         try:
             fps, total, outputs, rotation, promised = _encode(
-                original, name, master_tmp, proxy_tmp, proxy_crf, proxy_preset, proxy_short_side, progress,
-                builder, abort, max_pixels,
+                original, name, master_tmp if keep_master else None, proxy_tmp, proxy_crf, proxy_preset,
+                proxy_short_side, progress, builder, abort, max_pixels,
             )
         except av.error.FFmpegError as exc:
             if isinstance(exc, OSError):  # disk full, I/O: the environment, worth retrying
@@ -284,7 +301,7 @@ def transcode(
                 "the source cannot be archived as it is; convert it (e.g. to yuv420p H.264) and ingest it again",
             ) from None
         warning = _shortfall(name, total, fps, promised, accept_short)
-        master_frames = count_frames(master_tmp)
+        master_frames = count_frames(master_tmp) if keep_master else total
         index = build_index(proxy_tmp, fps)
         proxy_frames = count_frames(proxy_tmp)
         if not master_frames == proxy_frames == index["frames"] == total:
@@ -300,13 +317,14 @@ def transcode(
             if small_frames:
                 small_path = features_path.with_name(features_path.name.removesuffix(".npy") + ".small.npy")
                 np.save(small_path, builder.small)
-        os.replace(master_tmp, master_path)
+        if keep_master:
+            os.replace(master_tmp, master_path)
         os.replace(proxy_tmp, proxy_path)
     finally:
         for tmp in (master_tmp, proxy_tmp):
             tmp.unlink(missing_ok=True)
     return TranscodeResult(
-        fps=fps, total_frames=total, width=outputs.master_stream.width, height=outputs.master_stream.height,
+        fps=fps, total_frames=total, width=outputs.width, height=outputs.height,
         proxy_width=outputs.proxy_w, proxy_height=outputs.proxy_h, has_audio=outputs.audio is not None,
         rotation=rotation, features_path=features_path, features=features, index=index, warning=warning,
         small_path=small_path,
@@ -344,7 +362,7 @@ def promised_seconds(container: av.container.InputContainer, vstream: av.VideoSt
 
 
 def _encode(
-    original: str | Path, name: str, master_tmp: Path, proxy_tmp: Path, crf: int, preset: str, short_side: int,
+    original: str | Path, name: str, master_tmp: Path | None, proxy_tmp: Path, crf: int, preset: str, short_side: int,
     progress: Progress | None, builder: FeatureBuilder | None, abort: Callable[[], bool] | None, max_pixels: int,
 ) -> tuple[Fraction, int, _Outputs, int, Fraction]:
     """Decode on this thread; the master and proxy encoders run in their own threads (features in the proxy's).

@@ -29,7 +29,7 @@ def test_environment_parsing() -> None:
 
 
 @pytest.mark.parametrize(("env", "value"), [("HEATERS_PORT", "eighty"), ("WEBCODECS_ENABLED", "maybe"),
-                                            ("HEATERS_STORAGE", "ftp")])
+                                            ("HEATERS_STORAGE", "ftp"), ("HEATERS_MASTER", "raw")])
 def test_bad_values_name_the_variable(env: str, value: str) -> None:
     with pytest.raises(ConfigError, match=env if env != "HEATERS_STORAGE" else "storage kind"):
         Settings.from_env({env: value})

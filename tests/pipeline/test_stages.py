@@ -90,6 +90,33 @@ async def test_chain_to_embedded_with_frame_exact_export(db: Settings, tmp_path:
     assert ranked[0][1] >= ranked[1][1]
 
 
+async def test_the_original_as_master_writes_no_ffv1_and_exports_frame_exact(db: Settings, tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from heaters.services.review import approve
+    from heaters.services.videos import get_video, live_clips
+
+    ctx = _ctx(replace(db, master="original"))
+    truth = make_video(tmp_path / "v.mp4", shot_frames=(20, 26, 18), size=(160, 90), audio=True, vfr=True)
+    video_id = await _ready_video(ctx, truth.path)
+    video = await get_video(video_id)
+    assert video["master_key"] == video["original_key"] and video["master_key"].startswith("originals/")
+    root = ctx.settings.resolved_storage_dir
+    assert not (root / "masters").exists(), "no FFV1 master in storage"
+    proxy = ctx.storage.local_path(video["proxy_key"])
+    assert proxy is not None
+    clips = await live_clips(video_id)
+    middle = clips[1]
+    await approve(middle["id"], user="alice")
+    assert await stages.export(ctx, middle["id"]) == "done"
+    row = await Clip.select().where(Clip.id == middle["id"]).first()
+    exported = ctx.storage.local_path(row["export_key"])
+    assert exported is not None
+    assert _frame_numbers(exported) == _frame_numbers(proxy)[middle["start_frame"]:middle["end_frame"]]
+    with av.open(str(exported)) as container:
+        assert container.streams.audio, "the clip keeps its audio"
+
+
 async def test_stages_are_idempotent(db: Settings, tmp_path: Path) -> None:
     from heaters.services.review import approve
     from heaters.services.videos import live_clips

@@ -39,7 +39,7 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
     from heaters.media.export import export_clip
 
     clip, settings, storage = held.row, ctx.settings, ctx.storage
-    video = await SourceVideo.select(SourceVideo.id, SourceVideo.master_key).where(
+    video = await SourceVideo.select(SourceVideo.id, SourceVideo.master_key, SourceVideo.original_key).where(
         SourceVideo.id == clip["source_video"]
     ).first()
     if video is None or not video["master_key"]:
@@ -59,6 +59,7 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
             export_clip(
                 master, out, clip["start_frame"], clip["end_frame"], crf=settings.export_crf,
                 preset=settings.export_preset, abort=held.lost.is_set,
+                original=master_key == video["original_key"],  # HEATERS_MASTER=original
             )
 
     try:

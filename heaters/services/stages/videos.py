@@ -145,6 +145,7 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
         proxy_preset=settings.proxy_preset, proxy_short_side=settings.proxy_short_side, progress=report,
         abort=held.lost.is_set, max_pixels=settings.max_pixels, accept_short=settings.accept_short_media,
         small_frames=settings.detector != "builtin",
+        keep_master=settings.master == "ffv1",
     )
     if result.warning:
         log.warning("encode %s: %s", video_id, result.warning)
@@ -165,12 +166,16 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
         storage.put_bytes, keys.proxy_index_key(video_id), dumps(index).encode(), "proxy_index"
     )
     await asyncio.to_thread(storage.move_file, keys.proxy_key(video_id), proxy, "proxy")
-    await asyncio.to_thread(storage.move_file, keys.master_key(video_id), master, "master")
+    # With HEATERS_MASTER=original the downloaded file is the master: exports read it on the same grid.
+    master_key = original_key
+    if settings.master == "ffv1":
+        master_key = keys.master_key(video_id)
+        await asyncio.to_thread(storage.move_file, master_key, master, "master")
     held.progress = {"stage": "encode", "percent": 100.0, "frames": result.total_frames}
     if await held.finish(
         pipeline.stage("encode").done, fps_num=result.fps.numerator, fps_den=result.fps.denominator,
         total_frames=result.total_frames, width=result.width, height=result.height, has_audio=result.has_audio,
-        master_key=keys.master_key(video_id), proxy_key=keys.proxy_key(video_id),
+        master_key=master_key, proxy_key=keys.proxy_key(video_id),
         proxy_index_key=keys.proxy_index_key(video_id), features_key=keys.features_key(video_id),
         progress=held.progress, warning=result.warning,
     ):
