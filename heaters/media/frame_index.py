@@ -9,11 +9,17 @@ that are served. The JSON layout is a contract with ``web/static`` — keep it::
      "fps": "30000/1001", "frames": N, "offsets": [...], "sizes": [...]}
 
 ``offsets[n]``/``sizes[n]`` are frame n's byte range in presentation order.
+
+A proxy with sound adds its packet index, ``"audio": {"codec": "mp4a.40.2", "description": "<base64
+AudioSpecificConfig>", "sample_rate": 48000, "channels": C, "offsets": [...], "sizes": [...], "pts": [...]}``,
+where ``pts[k]`` is packet k's first sample counted from video frame 0 (the first packet starts before 0:
+the encoder's priming). A window of the index carries the audio packets that play during its frames.
 """
 
 from __future__ import annotations
 
 import base64
+import bisect
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -52,9 +58,14 @@ def build_index(
         codec = avc_codec_string(avcc)
         rate = fps or normalise_rate(stream.average_rate, stream.guessed_rate)
         packets: list[tuple[int, int, int]] = []
-        for packet in container.demux(stream):
+        astream = container.streams.audio[0] if container.streams.audio else None
+        sound: list[tuple[int, int, int]] = []
+        for packet in container.demux(*(s for s in (stream, astream) if s is not None)):
             if packet.size == 0 or packet.pos is None or packet.pos < 0:
                 continue  # the demuxer's end-of-stream marker
+            if packet.stream is astream:
+                sound.append((packet.pts or 0, packet.pos, packet.size))
+                continue
             if require_keyframes and not packet.is_keyframe:
                 raise MediaError(
                     f"{name}: frame {len(packets)} is not a keyframe", "proxies must be encoded all-intra"
@@ -65,6 +76,7 @@ def build_index(
     if not packets:
         raise MediaError(f"{name} holds no video frames", "re-encode the proxy")
     packets.sort()
+    audio = _audio_index(astream, sorted(sound)) if astream is not None and sound else None
     return {
         "version": INDEX_VERSION,
         "codec": codec,
@@ -75,7 +87,36 @@ def build_index(
         "frames": len(packets),
         "offsets": [p[1] for p in packets],
         "sizes": [p[2] for p in packets],
+        **({"audio": audio} if audio else {}),
     }
+
+
+def _audio_index(stream: Any, packets: list[tuple[int, int, int]]) -> dict[str, Any]:
+    cc = stream.codec_context
+    rate = cc.sample_rate
+    # Packet timestamps in samples (the stream's time base is 1/rate for AAC in MP4, but say so exactly).
+    scale = stream.time_base * rate
+    return {
+        "codec": "mp4a.40.2" if cc.name == "aac" else cc.name,
+        "description": base64.b64encode(bytes(cc.extradata or b"")).decode("ascii"),
+        "sample_rate": rate,
+        "channels": cc.channels,
+        "offsets": [p[1] for p in packets],
+        "sizes": [p[2] for p in packets],
+        "pts": [int(p[0] * scale) for p in packets],
+    }
+
+
+def audio_window(audio: dict[str, Any], fps: Fraction, start: int, end: int) -> dict[str, Any]:
+    """The audio packets that play during frames ``[start, end)``, plus one before (an AAC packet decodes
+    fully only after its predecessor); ``first`` is the first packet's number in the whole track."""
+    rate = int(audio["sample_rate"])
+    pts = audio["pts"]
+    lo = max(0, bisect.bisect_right(pts, int(start / fps * rate)) - 2)
+    hi = bisect.bisect_left(pts, int(end / fps * rate) + 1)
+    window = dict(audio)
+    window.update(first=lo, offsets=audio["offsets"][lo:hi], sizes=audio["sizes"][lo:hi], pts=pts[lo:hi])
+    return window
 
 
 def index_window(index: dict[str, Any], start: int, end: int) -> dict[str, Any]:
@@ -88,6 +129,8 @@ def index_window(index: dict[str, Any], start: int, end: int) -> dict[str, Any]:
             f"frames [{start}, {end}) are outside the video's [0, {total})", "ask for a range inside the video"
         )
     window = dict(index)
+    if "audio" in index:
+        window["audio"] = audio_window(index["audio"], Fraction(index["fps"]), start, end)
     window.update(
         frames=end - start,
         offsets=index["offsets"][start:end],

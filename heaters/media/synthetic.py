@@ -261,6 +261,7 @@ def make_video(
     fps: Fraction | int = Fraction(25),
     size: tuple[int, int] = (320, 180),
     audio: bool = False,
+    clicks: Sequence[int] = (),
     number_pattern: bool = True,
     codec: str = "libx264",
     crf: int = 18,
@@ -273,6 +274,8 @@ def make_video(
     ``shots`` (or the shortcut ``shot_frames``: hard cuts between shots of those lengths) describe the
     timeline. ``vfr`` writes irregular timestamps (frames lasting 0.5–1.5 nominal frame times, 1 on average),
     like a phone. ``noise`` adds camera noise of that standard deviation (0..255 scale) to every frame.
+    ``clicks`` (with ``audio``) replaces the tone by silence with a 2 ms full-scale click at the start of
+    each of those frames, to measure how well sound and picture line up.
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -322,7 +325,7 @@ def make_video(
 
         if audio_stream is not None:
             seconds = (tick / fps) if vfr else total / fps
-            _write_tone(out, audio_stream, float(seconds), renderer.starts, fps)
+            _write_tone(out, audio_stream, float(seconds), renderer.starts, fps, clicks)
 
     cuts, windows = [], []
     for j in range(1, len(specs)):
@@ -333,14 +336,21 @@ def make_video(
 
 
 def _write_tone(
-    out: av.container.OutputContainer, stream: av.AudioStream, seconds: float, starts: list[int], fps: Fraction
+    out: av.container.OutputContainer, stream: av.AudioStream, seconds: float, starts: list[int], fps: Fraction,
+    clicks: Sequence[int] = (),
 ) -> None:
-    """A tone whose pitch changes with each shot, so audio and picture can be checked against each other."""
+    """A tone whose pitch changes with each shot, so audio and picture can be checked against each other
+    (or silence with clicks at the start of the frames ``clicks``)."""
     rate = 48000
     samples = round(seconds * rate)
     t = np.arange(samples) / rate
     shot = np.searchsorted(np.asarray(starts) / float(fps), t, side="right") - 1
     signal = (0.3 * np.sin(2 * np.pi * (330 + 55 * shot) * t)).astype(np.float32)
+    if clicks:
+        signal[:] = 0
+        for click in clicks:
+            at = round(click / fps * rate)
+            signal[at : at + rate // 500] = 0.9
     for pos in range(0, samples, 1024):
         chunk = signal[pos : pos + 1024].reshape(1, -1)
         frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout="mono")

@@ -7,7 +7,8 @@ constant-frame-rate grid (``retime``), turned upright, and the very same frame o
   and bit depth, audio as FLAC: lossless, so exports start from exactly what was downloaded;
 * the **proxy** — H.264 in MP4, every frame a keyframe and no B-frames (the browser decodes any frame on its
   own), yuv420p, even dimensions, at most ``proxy_short_side`` lines on the short side, ``faststart``, with
-  its colour tags matching the conversion actually used, so the browser shows the right colours;
+  its colour tags matching the conversion actually used, so the browser shows the right colours, and the
+  source's audio as AAC-LC at 48 kHz with its waveform peaks (``review_audio``);
 * the **feature builder** — a 32x18 thumbnail per frame for scene detection, saved as ``.npy`` (and, for a
   learned detector, every frame at 48x27, saved beside it as ``.small.npy``).
 
@@ -46,6 +47,7 @@ from heaters.media.frame_index import build_index
 from heaters.media.pipeline_threads import Channel, Pipeline
 from heaters.media.probe import normalise_rate, open_media, require_video
 from heaters.media.retime import CfrGrid, Upright, rotation_of
+from heaters.media.review_audio import PEAK_RATE, ReviewAudio
 
 Progress = Callable[[int, int], None]
 MASTER_FORMATS = {f.name for f in av.codec.Codec("ffv1", "w").video_formats or ()}
@@ -81,6 +83,7 @@ class TranscodeResult:
     index: dict[str, object]
     warning: str = ""
     small_path: Path | None = None  # the 48x27 frames, when asked for
+    peaks_path: Path | None = None  # the waveform peaks (int8 [bin][channel][min, max]); None without audio
 
 
 def master_slices(width: int, height: int, pix_fmt: str) -> int:
@@ -147,7 +150,7 @@ class _Outputs:
 
     def __init__(
         self, master_tmp: Path | None, proxy_tmp: Path, first: av.VideoFrame, fps: Fraction,
-        audio: AudioTrack | None, crf: int, preset: str, short_side: int,
+        audio: AudioTrack | None, crf: int, preset: str, short_side: int, review: ReviewAudio | None = None,
     ) -> None:
         self.fps = fps
         self.width, self.height = first.width, first.height
@@ -160,6 +163,10 @@ class _Outputs:
         self.audio = audio
         if audio is not None and self.master is not None:
             audio.open_output(self.master)
+        self.review = review  # the proxy's AAC track: packets encoded on the decoding thread, muxed here
+        self.peaks: np.ndarray | None = None
+        if review is not None:
+            review.open_output(self.proxy)
 
     def _open_master(self, master_tmp: Path, first: av.VideoFrame, fps: Fraction) -> None:
         self.master = av.open(str(master_tmp), "w", format="matroska")
@@ -221,9 +228,13 @@ class _Outputs:
             self.audio.flush(self.master)
         self.master.close()
 
-    def encode_proxy(self, items: Iterable[av.VideoFrame], builder: FeatureBuilder | None) -> None:
-        """Thread body: encode stamped proxy frames (and thumbnail them for the features), then finish."""
+    def encode_proxy(self, items: Iterable[av.VideoFrame | av.Packet], builder: FeatureBuilder | None) -> None:
+        """Thread body: encode stamped proxy frames (and thumbnail them for the features), mux the audio
+        packets between them, then finish."""
         for frame in items:
+            if isinstance(frame, av.Packet):
+                self.proxy.mux(frame)
+                continue
             self.proxy.mux(self.proxy_stream.encode(frame))
             if builder is not None:
                 builder.add_frame(frame)
@@ -260,6 +271,7 @@ def transcode(
     proxy_path: str | Path,
     *,
     features_path: str | Path | None = None,
+    peaks_path: str | Path | None = None,
     proxy_crf: int = 23,
     proxy_preset: str = "veryfast",
     proxy_short_side: int = 720,
@@ -284,6 +296,7 @@ def transcode(
     name = Path(original).name
     master_path, proxy_path = Path(master_path), Path(proxy_path)
     features_path = Path(features_path) if features_path else proxy_path.with_suffix(".features.npy")
+    peaks_path = Path(peaks_path) if peaks_path else proxy_path.with_suffix(".peaks")
     master_tmp = master_path.with_name(master_path.name + ".part")
     proxy_tmp = proxy_path.with_name(proxy_path.name + ".part")
     try:
@@ -317,6 +330,10 @@ def transcode(
             if small_frames:
                 small_path = features_path.with_name(features_path.name.removesuffix(".npy") + ".small.npy")
                 np.save(small_path, builder.small)
+        if outputs.peaks is not None:
+            outputs.peaks.tofile(peaks_path)
+            index["peaks"] = {"rate": PEAK_RATE, "channels": int(outputs.peaks.shape[1]),
+                              "bins": int(outputs.peaks.shape[0]), "format": "int8 [bin][channel][min,max]"}
         if keep_master:
             os.replace(master_tmp, master_path)
         os.replace(proxy_tmp, proxy_path)
@@ -328,6 +345,7 @@ def transcode(
         proxy_width=outputs.proxy_w, proxy_height=outputs.proxy_h, has_audio=outputs.audio is not None,
         rotation=rotation, features_path=features_path, features=features, index=index, warning=warning,
         small_path=small_path,
+        peaks_path=peaks_path if outputs.peaks is not None else None,
     )
 
 
@@ -385,11 +403,12 @@ def _encode(
         astream = container.streams.audio[0] if container.streams.audio else None
         video_start = Fraction(vstream.start_time or 0) * vstream.time_base if vstream.time_base else Fraction(0)
         audio = AudioTrack(astream, video_start) if astream is not None else None
+        review = ReviewAudio(astream, video_start) if astream is not None else None
         grid = CfrGrid(fps)
         time_base = 1 / fps
         outputs: _Outputs | None = None
         to_master: Channel[av.VideoFrame | av.AudioFrame] | None = None
-        to_proxy: Channel[av.VideoFrame] | None = None
+        to_proxy: Channel[av.VideoFrame | av.Packet] | None = None
         upright: Upright | None = None
         held: tuple[av.VideoFrame, av.VideoFrame] | None = None  # the last picture for master and proxy
         shared = _SharedPicture()
@@ -418,7 +437,11 @@ def _encode(
             for packet in container.demux(*streams):
                 for decoded in packet.decode():
                     if isinstance(decoded, av.AudioFrame):
-                        assert audio is not None
+                        assert audio is not None and review is not None
+                        review.add(decoded, None)  # read here before the master's thread may read it
+                        for audio_packet in review.take():
+                            assert to_proxy is not None
+                            to_proxy.put(audio_packet)
                         if to_master is None:
                             audio.add(decoded, None)  # kept until the master exists
                         else:
@@ -440,7 +463,8 @@ def _encode(
                     for frame in upright(decoded):
                         if outputs is None:
                             check_pixels(name, frame.width, frame.height, max_pixels)
-                            outputs = _Outputs(master_tmp, proxy_tmp, frame, fps, audio, crf, preset, short_side)
+                            outputs = _Outputs(master_tmp, proxy_tmp, frame, fps, audio, crf, preset, short_side,
+                                               review)
                             to_master = pipeline.stage(
                                 "encode-master", outputs.encode_master, capacity=queue_capacity(frame)
                             )
@@ -460,6 +484,11 @@ def _encode(
         if outputs is None or held is None:
             raise MediaError(f"{name}: no video frame could be decoded", "the file is empty, damaged or truncated")
         emit(grid.finish(last_time + last_duration))
+        if review is not None:
+            assert to_proxy is not None
+            packets, outputs.peaks = review.finish()
+            for audio_packet in packets:
+                to_proxy.put(audio_packet)
     total = grid.next_slot
     if progress is not None:
         progress(total, total)

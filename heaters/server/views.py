@@ -44,6 +44,8 @@ def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -
         "cut_version": row["cut_version"],
         "proxy_url": media_url(row["proxy_key"]) if has_proxy else "",
         "index_url": f"/api/videos/{row['id']}/index" if has_proxy else "",
+        # The waveform beside the proxy (``heaters.media.review_audio``); the index says whether it exists.
+        "peaks_url": media_url(f"proxies/{row['id']}.peaks") if has_proxy and row["has_audio"] else "",
         "events_url": f"/api/videos/{row['id']}/events",
         "review_user": row.get("review_user", ""),
         "created_at": row["created_at"],

@@ -38,6 +38,7 @@ CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--autoplay-policy=no-user-gesture-required",
 ]
 TABLES = "source_video, clip, cut_operation, artifact, embedding, heaters_user"
 PASSWORD = "correct horse battery"
@@ -93,20 +94,27 @@ class Proxy:
     width: int
     height: int
     cuts: tuple[int, ...]
+    peaks: Path | None = None
 
 
 def make_proxy(workdir: Path, *, size: tuple[int, int] = (320, 180), shots: tuple[int, ...] = (30, 30, 30),
-               fps: Fraction | int = 30, crf: int = 12, noise: bool = False) -> Proxy:
-    """Encode a synthetic video with burnt-in frame numbers and transcode it into an all-intra proxy."""
+               fps: Fraction | int = 30, crf: int = 12, noise: bool = False, clicks: tuple[int, ...] = ()) -> Proxy:
+    """Encode a synthetic video with burnt-in frame numbers and transcode it into an all-intra proxy.
+
+    ``clicks``: the video has sound, silence with a click on each of those frames, which also flash."""
     workdir.mkdir(parents=True, exist_ok=True)
-    specs = [ShotSpec(frames=n, pan=3.0 if noise else 0.0) for n in shots]
-    video = make_video(workdir / "original.mp4", shots=specs, size=size, fps=fps, crf=crf)
+    starts = np.cumsum((0, *shots))
+    specs = [ShotSpec(frames=n, pan=3.0 if noise else 0.0,
+                      flashes=tuple(int(c - s) for c in clicks if s <= c < s + n), flash_frames=1)
+             for n, s in zip(shots, starts, strict=False)]
+    video = make_video(workdir / "original.mp4", shots=specs, size=size, fps=fps, crf=crf, audio=bool(clicks),
+                       clicks=clicks)
     result = transcode(
         workdir / "original.mp4", workdir / "master.mkv", workdir / "proxy.mp4",
         proxy_crf=crf, proxy_preset="veryfast", proxy_short_side=min(size),
     )
     return Proxy(workdir / "proxy.mp4", result.index, result.fps, result.total_frames, result.proxy_width,
-                 result.proxy_height, video.cuts)
+                 result.proxy_height, video.cuts, result.peaks_path)
 
 
 async def add_video(settings: Settings, proxy: Proxy, *, title: str = "Synthetic review video",
@@ -123,9 +131,10 @@ async def add_video(settings: Settings, proxy: Proxy, *, title: str = "Synthetic
     proxy_key, index_key = f"proxies/{video_id}.mp4", f"proxies/{video_id}.index.json"
     await asyncio.to_thread(storage.put_file, proxy_key, proxy.path, "proxy")
     await asyncio.to_thread(storage.put_bytes, index_key, dumps(proxy.index).encode(), "proxy_index")
-    await SourceVideo.update({SourceVideo.proxy_key: proxy_key, SourceVideo.proxy_index_key: index_key}).where(
-        SourceVideo.id == video_id
-    )
+    if proxy.peaks is not None:
+        await asyncio.to_thread(storage.put_file, f"proxies/{video_id}.peaks", proxy.peaks, "proxy_index")
+    await SourceVideo.update({SourceVideo.proxy_key: proxy_key, SourceVideo.proxy_index_key: index_key,
+                              SourceVideo.has_audio: proxy.peaks is not None}).where(SourceVideo.id == video_id)
     return video_id
 
 

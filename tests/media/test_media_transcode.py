@@ -57,7 +57,9 @@ def test_proxy_is_all_intra_tagged_h264(transcoded, media_dir) -> None:
     proxy = media_dir / "proxy.mp4"
     assert all(_keyframe_flags(proxy))
     with av.open(str(proxy)) as container:
-        assert len(container.streams) == 1  # video only
+        assert [s.type for s in container.streams] == ["video", "audio"]  # review has sound
+        sound = container.streams.audio[0].codec_context
+        assert (sound.name, sound.sample_rate) == ("aac", 48000)
         cc = container.streams.video[0].codec_context
         assert (cc.name, cc.pix_fmt) == ("h264", "yuv420p")
         assert (int(cc.colorspace), int(cc.color_primaries), int(cc.color_trc)) == (6, 6, 6)  # BT.601 source
@@ -68,7 +70,8 @@ def test_proxy_is_all_intra_tagged_h264(transcoded, media_dir) -> None:
 
 def test_index_layout_and_byte_ranges(transcoded, media_dir) -> None:
     index = transcoded[0].index
-    assert list(index) == ["version", "codec", "description", "width", "height", "fps", "frames", "offsets", "sizes"]
+    assert list(index) == ["version", "codec", "description", "width", "height", "fps", "frames", "offsets", "sizes",
+                           "audio", "peaks"]
     assert index["version"] == 1 and index["fps"] == "25/1"
     avcc = base64.b64decode(index["description"])
     assert index["codec"] == "avc1.%02X%02X%02X" % (avcc[1], avcc[2], avcc[3])  # noqa: UP031
@@ -83,7 +86,8 @@ def test_index_layout_and_byte_ranges(transcoded, media_dir) -> None:
         while pos < size:
             pos += 4 + int.from_bytes(data[offset + pos : offset + pos + 4], "big")
         assert pos == size
-    assert build_index(media_dir / "proxy.mp4", Fraction(25)) == index
+    # The index is what demuxing the file says (the peaks' entry comes from the encode itself).
+    assert build_index(media_dir / "proxy.mp4", Fraction(25)) == {k: v for k, v in index.items() if k != "peaks"}
 
 
 def test_index_window(transcoded) -> None:
@@ -283,3 +287,20 @@ def test_pipeline_consumer_error_reaches_a_blocked_producer() -> None:
                 channel.put(i)
         raise Stopped
     assert started[0] == 1
+
+
+def test_proxy_sound_is_indexed_and_its_peaks_follow_the_tone(transcoded, media_dir) -> None:
+    """The audio packet index covers the video from before frame 0 (the encoder's priming) to its end; the
+    peaks hold one min/max pair per channel every 10 ms, and the synthetic tone (amplitude 0.3) shows."""
+    result, _ = transcoded
+    audio = result.index["audio"]
+    assert audio["pts"][0] < 0 <= audio["pts"][1]
+    assert audio["pts"] == sorted(audio["pts"]) and len(set(audio["offsets"])) == len(audio["offsets"])
+    seconds = result.total_frames / result.fps
+    assert audio["pts"][-1] / 48000 >= seconds - 0.05
+    peaks = np.fromfile(result.peaks_path, np.int8).reshape(-1, result.index["peaks"]["channels"], 2)
+    assert abs(len(peaks) - float(seconds) * 100) <= 2
+    middle = peaks[len(peaks) // 4 : len(peaks) * 3 // 4]
+    assert 0.2 * 127 < np.median(middle[..., 1]) < 0.45 * 127 and np.all(middle[..., 0] <= middle[..., 1])
+    window = index_window(result.index, 10, 20)["audio"]
+    assert window["pts"][0] <= 10 / result.fps * 48000 < window["pts"][-1] + 1024

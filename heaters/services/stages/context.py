@@ -70,6 +70,11 @@ def proxy_index_key(video_id: int) -> str:
     return f"proxies/{video_id}.index.json"
 
 
+def peaks_key(video_id: int) -> str:
+    """The proxy's waveform peaks, beside it (see ``heaters.media.review_audio``)."""
+    return f"proxies/{video_id}.peaks"
+
+
 def features_key(video_id: int) -> str:
     return f"features/{video_id}.npy"
 

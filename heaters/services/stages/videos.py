@@ -162,6 +162,8 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
         small_key = keys.small_frames_key(keys.features_key(video_id))
         await asyncio.to_thread(storage.move_file, small_key, result.small_path, "features")
     await asyncio.to_thread(storage.move_file, keys.features_key(video_id), features, "features")
+    if result.peaks_path is not None:
+        await asyncio.to_thread(storage.move_file, keys.peaks_key(video_id), result.peaks_path, "proxy_index")
     await asyncio.to_thread(
         storage.put_bytes, keys.proxy_index_key(video_id), dumps(index).encode(), "proxy_index"
     )

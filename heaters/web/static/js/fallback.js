@@ -16,7 +16,7 @@ export class VideoElementPlayer extends BasePlayer {
     this.element = element;
     this.kind = "video";
     this.seeking = null; // the seek in flight: {frame, done}
-    element.muted = true;
+    element.muted = false; // the element plays the proxy's sound itself
     element.preload = "auto";
     element.playsInline = true;
     element.src = video.proxy_url;
@@ -114,5 +114,10 @@ export class VideoElementPlayer extends BasePlayer {
     cancelAnimationFrame(this.raf);
     this.element.pause();
     this.go(this.target);
+  }
+
+  setMuted(muted) {
+    this.element.muted = muted;
+    super.setMuted(muted);
   }
 }

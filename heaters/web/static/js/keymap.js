@@ -14,6 +14,7 @@ export const GROUPS = [
       ["[  ]", "cut", "previous / next cut"],
       ["Space", "play", "play / pause"],
       ["L", "loop", "loop the clip on / off"],
+      ["Shift+M", "mute", "sound on / off"],
       ["+  −", "zoom", "zoom the timeline in / out"],
     ],
   },
@@ -105,7 +106,7 @@ export function match(event) {
     case "x":
       return { action: shift ? "removeEnd" : "removeStart" };
     case "m":
-      return { action: "moveHere" };
+      return { action: shift ? "mute" : "moveHere" };
     case "a":
       return { action: shift ? "reopen" : "approve" };
     case "i":

@@ -22,6 +22,7 @@ export class BasePlayer {
     this.direction = 1;
     this.listeners = new Set();
     this.raf = 0;
+    this.muted = false;
   }
 
   /** Call `fn(frame)` after every paint and every play/pause/loop change; returns an unsubscribe. */
@@ -86,20 +87,31 @@ export class BasePlayer {
     this.notify();
   }
 
+  /**
+   * A clock for playback from frame `start`: a function of a performance time giving the seconds played by
+   * then. The wall clock here; a player with sound uses what is being heard.
+   */
+  startClock(_start) {
+    const origin = performance.now();
+    // A requestAnimationFrame time is when the frame began, which may be before `origin` was read: never
+    // let that make the first tick ask for the frame before the start (the previous clip's last frame).
+    return (now) => Math.max(0, now - origin) / 1000;
+  }
+
+  stopClock() {}
+
   /** Default playback: a requestAnimationFrame clock choosing the frame due now and asking for it. */
   startPlayback(start) {
     const fps = this.fps;
-    let origin = performance.now();
+    let clock = this.startClock(start);
     let first = start;
     const tick = (now) => {
       if (!this.playing) return;
-      // A requestAnimationFrame time is when the frame began, which may be before `origin` was read: never
-      // let that make the first tick ask for the frame before the start (the previous clip's last frame).
-      let due = first + Math.floor((Math.max(0, now - origin) * fps.num) / (fps.den * 1000));
+      let due = first + Math.floor((clock(now) * fps.num) / fps.den);
       if (due >= this.hi) {
         if (this.loop) {
           first = this.lo;
-          origin = now;
+          clock = this.startClock(this.lo);
           due = this.lo;
         } else {
           this.go(this.hi - 1);
@@ -116,6 +128,13 @@ export class BasePlayer {
 
   stopPlayback() {
     cancelAnimationFrame(this.raf);
+    this.stopClock();
+  }
+
+  /** Sound on or off (a player without sound ignores it). */
+  setMuted(muted) {
+    this.muted = muted;
+    this.notify();
   }
 
   /** Warm up the start of another range (the next clip) so opening it shows a picture at once. */

@@ -10,6 +10,7 @@
  * publishes it as `window.heaters.player` ({seek(frame) -> Promise, frame}) for automation.
  */
 
+import { AudioTrack } from "./audio.js";
 import { FrameDecoder } from "./decoder.js";
 import { VideoElementPlayer } from "./fallback.js";
 import { FrameCache, fetchOrder } from "./frames.js";
@@ -33,6 +34,26 @@ export class WebCodecsPlayer extends BasePlayer {
     this.pending = new Map(); // frame -> Promise<boolean> (decoded into the cache)
     this.prefetchTimer = 0;
     this.kind = "webcodecs";
+    this.audio = null; // the proxy's sound, when it has some and the browser decodes it
+  }
+
+  startClock(start) {
+    return this.audio ? this.audio.play(start) : super.startClock(start);
+  }
+
+  stopClock() {
+    if (this.audio) this.audio.stop();
+  }
+
+  step(n) {
+    const shown = super.step(n);
+    if (this.audio) this.audio.scrub(this.target);
+    return shown;
+  }
+
+  setMuted(muted) {
+    if (this.audio) this.audio.setMuted(muted);
+    super.setMuted(muted);
   }
 
   /** Paint `frame` once it is decoded, unless another frame was asked for meanwhile. */
@@ -137,6 +158,7 @@ export class WebCodecsPlayer extends BasePlayer {
   destroy() {
     super.destroy();
     clearTimeout(this.prefetchTimer);
+    if (this.audio) this.audio.close();
     this.decoder.close();
     this.cache.clear();
   }
@@ -159,6 +181,7 @@ export async function createPlayer({ video, canvas, element, webcodecs = true })
     };
     if (await FrameDecoder.supported(config)) {
       player = new WebCodecsPlayer(video, canvas, source, new FrameDecoder(config), index);
+      player.audio = await AudioTrack.create(source, index, player.fps);
     } else {
       console.warn(`WebCodecs cannot decode ${index.codec} here; using the <video> element`);
     }

@@ -176,6 +176,7 @@ const ACTIONS = {
   clip: (d) => openClip(state.clips[index(state.clip) + d]),
   play: () => player.toggle(),
   loop: () => player.setLoop(!player.loop),
+  mute: () => player.setMuted(!player.muted),
   zoom: (factor) => timeline.zoom(factor, here()),
   addCut: () => edit("POST", videoUrl("cuts"), withVersion({ frame: here() })),
   removeStart: () => edit("DELETE", videoUrl(`cuts/${state.clip.start_frame}?expected_version=${state.version}`)),
@@ -232,6 +233,8 @@ function render() {
   }
   const play = document.querySelector("[data-action=play]");
   if (play && player) play.textContent = player.playing ? "Pause" : "Play";
+  const mute = document.querySelector("[data-action=mute]");
+  if (mute && player) mute.setAttribute("aria-pressed", String(player.muted));
   const loop = document.querySelector("[data-action=loop]");
   if (loop && player) loop.setAttribute("aria-pressed", String(player.loop));
   if (timeline) timeline.setClips(state.clips, clip);
@@ -267,6 +270,20 @@ function listen() {
   return events;
 }
 
+/** The mute button and the "sound when stepping" setting (remembered in this browser). */
+function setUpSound() {
+  const scrub = document.getElementById("scrub-sound");
+  const audio = player.audio;
+  document.body.dataset.sound = audio || player.kind === "video" ? "yes" : "no";
+  if (!scrub) return;
+  scrub.checked = localStorage.getItem("heaters.scrub") !== "off";
+  if (audio) audio.scrubbing = scrub.checked;
+  scrub.addEventListener("change", () => {
+    localStorage.setItem("heaters.scrub", scrub.checked ? "on" : "off");
+    if (player.audio) player.audio.scrubbing = scrub.checked;
+  });
+}
+
 async function main() {
   buildHelp(help);
   help.querySelector("[data-help-close]")?.addEventListener("click", () => toggleHelp(help, false));
@@ -277,6 +294,7 @@ async function main() {
     webcodecs: data.webcodecs_enabled,
   });
   document.body.dataset.player = player.kind;
+  setUpSound();
   // The filmstrip shares the player's frame index and byte cache, but decodes on its own decoder.
   const film = player.kind === "webcodecs" ? new Filmstrip(player.source) : null;
   if (film && !(await film.start())) film.decoder = null;

@@ -53,6 +53,43 @@ export class ProxySource {
     await Promise.all(jobs);
   }
 
+  /** The index windows covering frames [start, end). */
+  indexWindows(start, end) {
+    const jobs = [];
+    for (let b = Math.floor(start / BLOCK); b * BLOCK < end; b++) jobs.push(this.indexBlock(b));
+    return Promise.all(jobs);
+  }
+
+  /**
+   * Fetch the bytes of `spans` ([{offset, size}], e.g. audio packets) into each span's `data`, joining
+   * spans that lie close together into one Range request.
+   */
+  async fetchSpans(spans) {
+    const todo = spans.filter((s) => !s.data).sort((a, b) => a.offset - b.offset);
+    const runs = [];
+    for (const span of todo) {
+      const last = runs[runs.length - 1];
+      if (last && span.offset >= last.end && span.offset - last.end <= 4096) {
+        last.spans.push(span);
+        last.end = span.offset + span.size;
+      } else {
+        runs.push({ start: span.offset, end: span.offset + span.size, spans: [span] });
+      }
+    }
+    await Promise.all(
+      runs.map(async (run) => {
+        const response = await this.fetch(this.video.proxy_url, {
+          headers: { Range: `bytes=${run.start}-${run.end - 1}` },
+          credentials: "same-origin",
+        });
+        if (response.status !== 206 && response.status !== 200) throw new Error(`audio bytes: HTTP ${response.status}`);
+        let buffer = await response.arrayBuffer();
+        if (response.status === 200) buffer = buffer.slice(run.start, run.end);
+        for (const span of run.spans) span.data = new Uint8Array(buffer, span.offset - run.start, span.size);
+      }),
+    );
+  }
+
   cached(frame) {
     return this.bytes.get(frame);
   }

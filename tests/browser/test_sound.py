@@ -1,0 +1,94 @@
+"""Sound in review, in headless Chromium: the proxy's AAC track decoded by WebCodecs and scheduled on the
+same clock as the pictures. The test video is silent but for a click on frames that also flash."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from heaters.settings import Settings
+from tests.browser.live import LiveServer, Proxy, add_video, db_call, make_proxy, open_review, wait_frame
+
+pytestmark = pytest.mark.browser
+
+CLICKS = (12, 45, 75)  # one per clip of [0,30) [30,60) [60,90)
+
+# Log, per paint, the frame and the time; per scheduled sound, its track time and context time; and tap
+# the player's output to find where the clicks are actually heard.
+LISTEN = """() => {
+  const player = window.heaters.player, audio = player.audio, ctx = audio.context();
+  window.painted = []; window.heardClicks = [];
+  player.subscribe((f) => window.painted.push([f, performance.now()]));
+  const tap = ctx.createScriptProcessor(256, 1, 1);
+  tap.onaudioprocess = (e) => {
+    const x = e.inputBuffer.getChannelData(0);
+    for (let i = 0; i < x.length; i++) if (Math.abs(x[i]) > 0.3) {
+      const stamp = ctx.getOutputTimestamp();
+      const at = e.playbackTime - tap.bufferSize / ctx.sampleRate + i / ctx.sampleRate;
+      window.heardClicks.push(stamp.performanceTime + (at - stamp.contextTime) * 1000);
+      break;
+    }
+  };
+  audio.output.connect(tap); tap.connect(ctx.destination);
+  window.tap = tap;
+}"""
+
+
+@pytest.fixture(scope="module")
+def sound_proxy(tmp_path_factory: pytest.TempPathFactory, browser_settings: Settings) -> Proxy:
+    return make_proxy(tmp_path_factory.mktemp("sound"), clicks=CLICKS)
+
+
+@pytest.fixture
+def sound_video(browser_settings: Settings, sound_proxy: Proxy) -> int:
+    return db_call(browser_settings, lambda: add_video(browser_settings, sound_proxy, title="Clicks"))
+
+
+def test_the_proxy_carries_aac_with_a_packet_index_and_peaks(sound_proxy: Proxy) -> None:
+    audio = sound_proxy.index["audio"]
+    assert (audio["codec"], audio["sample_rate"]) == ("mp4a.40.2", 48000)
+    assert len(audio["offsets"]) == len(audio["sizes"]) == len(audio["pts"]) >= 3 * 48000 // 1024
+    peaks = sound_proxy.index["peaks"]
+    assert peaks["rate"] == 100 and peaks["bins"] >= 300
+    assert sound_proxy.peaks is not None and sound_proxy.peaks.stat().st_size == peaks["bins"] * peaks["channels"] * 2
+
+
+def test_sound_plays_with_the_picture_within_a_frame(
+    new_page: Any, server: LiveServer, sound_video: int
+) -> None:
+    page = new_page()
+    open_review(page, server, "alice", sound_video)
+    assert page.evaluate("window.heaters.player.audio !== null")
+    page.evaluate(LISTEN)
+    page.keyboard.press("Space")
+    page.wait_for_function("window.heaters.player.frame >= 20", timeout=5000)
+    page.keyboard.press("Space")
+    painted = dict(page.evaluate("window.painted"))
+    heard = page.evaluate("window.heardClicks")
+    assert 12 in painted and heard, (painted, heard)
+    offset = heard[0] - painted[12]
+    print(f"A/V offset at frame 12: {offset:.1f} ms")
+    assert abs(offset) < 1000 / 30, f"the click on frame 12 was heard {offset:.1f} ms after its paint"
+
+
+def test_stepping_plays_a_short_scrub_and_mute_silences_it(
+    new_page: Any, server: LiveServer, sound_video: int
+) -> None:
+    page = new_page()
+    open_review(page, server, "alice", sound_video)
+    page.evaluate(LISTEN)
+    page.evaluate("window.heaters.player.seek(11)")
+    wait_frame(page, 11)
+    page.keyboard.press("ArrowRight")  # onto frame 12: its click sounds
+    wait_frame(page, 12)
+    page.wait_for_function("window.heardClicks.length > 0", timeout=3000)
+    page.keyboard.press("Shift+M")
+    assert page.evaluate("window.heaters.player.muted") is True
+    assert page.get_attribute("[data-action=mute]", "aria-pressed") == "true"
+    page.evaluate("window.heardClicks = []")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowRight")
+    wait_frame(page, 12)
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.heardClicks") == []
