@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-Table = Literal["video", "clip"]
+Table = Literal["video", "clip", "segment"]
 HOUR_MS = 3600 * 1000
 
 
@@ -60,6 +60,10 @@ STAGES: tuple[Stage, ...] = (
           "download_video", "ingest", 6 * HOUR_MS, "manual", "encode"),
     Stage("encode", "video", "downloaded", "encoding", "encoded", "encode_failed",
           "encode_video", "encode", 24 * HOUR_MS, "manual", "detect"),
+    # A long video's encode hands its frame ranges to segment rows that any encode worker takes (the video
+    # stays ``encoding`` until the last one is in; see ``heaters.services.stages.segments``).
+    Stage("segment", "segment", "pending", "encoding", "encoded", "failed",
+          "encode_segment", "encode", 2 * HOUR_MS, "manual", None),
     Stage("detect", "video", "encoded", "detecting", "ready", "detect_failed",
           "detect_scenes", "encode", 1 * HOUR_MS, "manual", None),
     Stage("export", "clip", "approved", "exporting", "exported", "export_failed",
@@ -71,8 +75,12 @@ STAGES: tuple[Stage, ...] = (
 )
 
 # States outside any stage: where clips start (review) and the review's other outcomes.
-FIRST_STATES: dict[Table, tuple[str, ...]] = {"video": (), "clip": ("pending_review",)}
-OTHER_STATES: dict[Table, tuple[str, ...]] = {"video": (), "clip": ("skipped", "rejected", "superseded")}
+FIRST_STATES: dict[Table, tuple[str, ...]] = {"video": (), "clip": ("pending_review",), "segment": ()}
+# The unencoded rest of a video being encoded in segments is one clip in this state, locked until encoded.
+TAIL_CLIP_STATE = "encoding"
+OTHER_STATES: dict[Table, tuple[str, ...]] = {
+    "video": (), "clip": ("skipped", "rejected", "superseded", TAIL_CLIP_STATE), "segment": (),
+}
 
 _BY_NAME = {s.name: s for s in STAGES}
 

@@ -100,6 +100,11 @@ class Settings:
     min_clip_frames: int = _setting(
         "HEATERS_MIN_CLIP_FRAMES", "Shortest clip a manual cut operation may create, in frames.", 2
     )
+    segment_seconds: float = _setting(
+        "HEATERS_SEGMENT_SECONDS",
+        "Encode sources longer than two of these seconds as independent segments, on any free worker (0: off).",
+        60.0,
+    )
     lease_seconds: int = _setting(
         "HEATERS_LEASE_SECONDS", "How long a worker holds a claimed job before it counts as dead.", 600
     )

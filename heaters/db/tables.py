@@ -25,11 +25,22 @@ from heaters import pipeline
 
 VIDEO_STATES = pipeline.states("video")
 CLIP_STATES = pipeline.states("clip")
-# Clips whose export has started are frozen: no cut operation may replace them.
-LOCKED_CLIP_STATES = frozenset(pipeline.states_from("export"))
+SEGMENT_STATES = pipeline.states("segment")
+# Clips whose export has started are frozen: no cut operation may replace them. A clip in ``encoding`` is the
+# tail of a video still being encoded in segments: nobody may edit or approve it until its frames exist.
+LOCKED_CLIP_STATES = frozenset(pipeline.states_from("export")) | {pipeline.TAIL_CLIP_STATE}
 OPERATION_KINDS = ("add", "remove", "move", "trim", "approve", "skip", "reject", "reopen", "undo", "redo")
 # A clip in one of these states has been approved: it can be reopened (its export cancelled or withdrawn).
-APPROVED_CLIP_STATES = LOCKED_CLIP_STATES | {"approved", "export_failed"}
+APPROVED_CLIP_STATES = frozenset(pipeline.states_from("export")) | {"approved", "export_failed"}
+
+
+def is_reviewable(video: dict[str, object]) -> bool:
+    """Whether reviewers may open and edit ``video`` (a ``source_video`` row) now: when it is ready, and while
+    it is still encoding in segments once its encoded part has a frame index and clips (a video encoded in
+    one piece has no index until it is encoded)."""
+    if video["state"] == "ready":
+        return int(video["total_frames"]) > 0  # type: ignore[call-overload]
+    return video["state"] == "encoding" and bool(video.get("proxy_index_key"))
 
 
 class SourceVideo(Table, tablename="source_video"):
@@ -118,14 +129,41 @@ class Embedding(Table, tablename="embedding"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+SEGMENT_STATES = ("pending", "encoding", "encoded", "failed")
+
+
+class Segment(Table, tablename="segment"):
+    """One independently encoded frame range of a video (``HEATERS_SEGMENT_SECONDS``)."""
+
+    id: Serial
+    source_video = ForeignKey(references=SourceVideo)
+    position = Integer()  # 0, 1, 2, ... in frame order
+    start_frame = Integer()
+    end_frame = Integer(null=True, default=None)  # None: to the end of the source
+    timeline = JSON(default="{}")  # fps, origin and audio start every segment of the video agrees on
+    state = Varchar(length=32, default="pending", index=True)
+    error = Text(default="")
+    attempts = Integer(default=0)
+    lease_until = Timestamptz(null=True, default=None)
+    frames = Integer(default=0)
+    reached_end = Boolean(default=False)
+    master_key = Varchar(length=500, default="")
+    proxy_key = Varchar(length=500, default="")
+    proxy_bytes = BigInt(default=0)
+    index_key = Varchar(length=500, default="")
+    thumbs_key = Varchar(length=500, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class User(BaseUser, tablename="heaters_user"):
     """A login: Piccolo's hashed-password user plus a role."""
 
     role = Varchar(length=16, default="reviewer")
 
 
-ALL_TABLES: tuple[type[Table], ...] = (SourceVideo, Clip, CutOperation, Artifact, Embedding, User)
+ALL_TABLES: tuple[type[Table], ...] = (SourceVideo, Clip, CutOperation, Artifact, Embedding, User, Segment)
 
 # The pipeline table names its tables; this is where the names meet the Piccolo classes. (Typed loosely:
 # code using it reaches for the columns every stage table has: id, state, attempts, lease_until, error.)
-STAGE_TABLES: dict[pipeline.Table, Any] = {"video": SourceVideo, "clip": Clip}
+STAGE_TABLES: dict[pipeline.Table, Any] = {"video": SourceVideo, "clip": Clip, "segment": Segment}

@@ -115,6 +115,12 @@ class VideoController(Controller):
         index = await state.index_cache.get(state.storage, video["proxy_index_key"])
         total = int(index["frames"])
         stop = total if end is None else end
+        if index.get("complete") is False:
+            # Still encoding in segments: the index covers the encoded part; later frames are not there yet.
+            stop = min(stop, total)
+            if start >= stop:
+                return {**index_window(index, 0, 1), "frames": 0, "offsets": [], "sizes": [], "start": start,
+                        "end": start}
         if not 0 <= start < stop <= total:
             raise BadInput(
                 f"frames [{start}, {stop}) are outside the proxy's [0, {total})",

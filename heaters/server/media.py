@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import mimetypes
 import os
+import re
+from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Controller, Request, Response, route
@@ -24,6 +26,9 @@ from heaters.storage import Kind, validate_key
 
 mimetypes.add_type("video/x-matroska", ".mkv")
 mimetypes.add_type("video/mp4", ".mp4")
+
+# The proxy of a video encoded in segments: its pieces one after another, as its frame index addresses them.
+PIECES_PROXY = re.compile(r"proxies/([0-9]+)/pieces\.mp4")
 
 # Revalidate every time (the ETag makes that cheap): a re-encoded proxy keeps its key.
 CACHE_CONTROL = "private, no-cache"
@@ -51,6 +56,9 @@ class MediaController(Controller):
     async def media(self, request: Request[Any, Any, State], key: FromPath[str]) -> Response[Any]:
         key = validate_key(key.removeprefix("/"))
         storage = request.app.state.storage
+        pieces = PIECES_PROXY.fullmatch(key)
+        if pieces is not None:
+            return await _pieces_proxy(request, int(pieces.group(1)))
         path = storage.local_path(key)
         if path is None:
             url = await asyncio.to_thread(storage.url, key, kind_of(key))
@@ -71,3 +79,31 @@ class MediaController(Controller):
         return Stream(
             aiter_file(path, plan.start, plan.end), status_code=plan.status, headers=headers, media_type=media_type
         )
+
+
+async def _pieces_proxy(request: Request[Any, Any, State], video_id: int) -> Response[Any]:
+    """Byte ranges of a segmented video's virtual proxy, read from its pieces (any storage, S3 too)."""
+    from heaters.db.tables import SourceVideo
+    from heaters.media.pieces import byte_spans
+
+    state = request.app.state
+    row = await SourceVideo.select(SourceVideo.proxy_index_key).where(SourceVideo.id == video_id).first()
+    if row is None or not row["proxy_index_key"]:
+        raise NotFound(f"video {video_id} has no proxy yet")
+    index = await state.index_cache.get(state.storage, row["proxy_index_key"])
+    if "pieces" not in index:
+        raise NotFound(f"video {video_id} has no proxy pieces")
+    size = int(index["bytes"])
+    # Pieces never change once written; the virtual file only grows, so its size is its version.
+    plan = plan_from_headers(request.headers, size, 0.0)
+    headers = {**plan.headers, "Cache-Control": CACHE_CONTROL}
+    if request.method == "HEAD" or plan.status in (304, 416):
+        if plan.status in (304, 416):
+            headers.pop("Content-Length", None)
+        return Response(b"", status_code=plan.status, headers=headers, media_type="video/mp4")
+
+    async def body() -> AsyncIterator[bytes]:
+        for key, start, end in byte_spans(index["pieces"], plan.start, plan.end):
+            yield await asyncio.to_thread(state.storage.open_range, key, start, end)
+
+    return Stream(body(), status_code=plan.status, headers=headers, media_type="video/mp4")

@@ -15,6 +15,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from heaters import pipeline
+from heaters.db.tables import is_reviewable
 from heaters.errors import Conflict, HeatersError
 from heaters.server.auth import operator_only, safe_next
 from heaters.server.ingest import FORM_UPLOAD_LIMIT, ingest_form
@@ -78,7 +79,7 @@ class ReviewPageController(Controller):
     ) -> Template:
         settings = request.app.state.settings
         row = await videos_service.get_video(video_id)
-        if row["state"] != "ready":
+        if not is_reviewable(row):
             raise Conflict(f"video {video_id} is {row['state']}, not ready for review", "wait for detection")
         user = request.user["username"]
         # Opening a video claims it when it is free; a video someone else holds still opens (they are told).
@@ -95,7 +96,8 @@ class ReviewPageController(Controller):
             start_clip_id=first["id"] if first else None,
             claim={**claim, "mine": claim["review_user"] == user},
             lease_seconds=settings.review_lease_seconds,
-            locked_states=sorted(pipeline.states_from("export")),  # clips no cut may touch
+            # clips no cut may touch: exports under way, and the unencoded tail of a video encoding in segments
+            locked_states=sorted({*pipeline.states_from("export"), pipeline.TAIL_CLIP_STATE}),
         )
 
 

@@ -16,8 +16,6 @@ from heaters.db.tables import Clip, SourceVideo
 from heaters.errors import Conflict, NotFound
 from heaters.services.review import now
 
-REVIEWABLE_STATE = "ready"
-
 
 def _claimable_by(user: str, at: datetime):  # type: ignore[no-untyped-def]
     """Rows ``user`` may take: unclaimed, claimed by them already, or with an expired lease."""
@@ -42,7 +40,8 @@ async def _videos_with_pending_clips(user: str) -> list[int]:
     """Ready videos that still have clips to review and that ``user`` could take, oldest first."""
     at = now()
     candidates = await SourceVideo.select(SourceVideo.id).where(
-        (SourceVideo.state == REVIEWABLE_STATE) & _claimable_by(user, at)
+        ((SourceVideo.state == "ready") | ((SourceVideo.state == "encoding") & (SourceVideo.proxy_index_key != "")))
+        & _claimable_by(user, at)
     ).order_by(SourceVideo.id)
     if not candidates:
         return []

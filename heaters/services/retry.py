@@ -10,6 +10,8 @@ from heaters.services.review import now
 # failed state -> (state to resume from, stage that picks it up), per table
 VIDEO_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("video")}
 CLIP_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("clip")}
+# A failed segment fails its video; retrying the video starts its failed segments again.
+SEGMENT_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("segment")}
 
 
 async def retry_row(table: pipeline.Table, row_id: int) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 
 from heaters import cuts
 from heaters.db.engine import write_transaction
-from heaters.db.tables import APPROVED_CLIP_STATES, LOCKED_CLIP_STATES, Clip, CutOperation, SourceVideo
+from heaters.db.tables import APPROVED_CLIP_STATES, LOCKED_CLIP_STATES, Clip, CutOperation, SourceVideo, is_reviewable
 from heaters.errors import Conflict, InvalidCut, MeceViolation, NotFound, StaleVersion
 from heaters.services import queue
 from heaters.services.withdraw import forget_export
@@ -86,7 +86,8 @@ async def _changed_by(video_id: int, since: int, user: str | None) -> str:
 
 
 def _require_ready(video: dict[str, Any]) -> None:
-    if video["state"] != "ready" or video["total_frames"] <= 0:
+    # A video encoded in segments is reviewable while the rest encodes (its unencoded tail is a locked clip).
+    if not is_reviewable(video):
         raise Conflict(f"video {video['id']} is {video['state']}, not ready for review", "wait for detection")
 
 

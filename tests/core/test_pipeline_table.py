@@ -14,6 +14,7 @@ def test_every_stage_hands_over_to_the_next_one() -> None:
         assert stage.retry_to == stage.ready
     assert [s.name for s in pipeline.stages_of("video")] == ["download", "encode", "detect"]
     assert [s.name for s in pipeline.stages_of("clip")] == ["export", "keyframes", "embed"]
+    assert [s.name for s in pipeline.stages_of("segment")] == ["segment"]
 
 
 def test_names_are_unique_and_failures_name_their_stage() -> None:
@@ -31,8 +32,9 @@ def test_state_lists_come_from_the_table() -> None:
     )
     assert pipeline.states("clip") == (
         "pending_review", "approved", "exporting", "exported", "keyframed", "embedded",
-        "skipped", "rejected", "superseded", "export_failed", "keyframe_failed", "embed_failed",
+        "skipped", "rejected", "superseded", "encoding", "export_failed", "keyframe_failed", "embed_failed",
     )
+    assert pipeline.states("segment") == ("pending", "encoding", "encoded", "failed")
     assert pipeline.working_states("video") == ("downloading", "encoding", "detecting")
     assert set(pipeline.states_from("export")) == {
         "exporting", "exported", "keyframed", "embedded", "keyframe_failed", "embed_failed"
@@ -54,7 +56,8 @@ def test_every_consumer_is_built_from_the_table() -> None:
     assert list(STAGE_FUNCTIONS) == names, "one work function per stage"
     assert {s.name: (s.actor, s.queue) for s in pipeline.STAGES} == queue.STAGES
     assert pipeline.states("video") == tables.VIDEO_STATES and pipeline.states("clip") == tables.CLIP_STATES
-    assert set(retry.VIDEO_RETRY) | set(retry.CLIP_RETRY) == {s.failed for s in pipeline.STAGES}
+    failed = set(retry.VIDEO_RETRY) | set(retry.CLIP_RETRY) | set(retry.SEGMENT_RETRY)
+    assert failed == {s.failed for s in pipeline.STAGES}
     assert status.QUEUES == ("ingest", "encode", "export", "embed")
     assert waiting.STAGES == ("download", "encode", "detect") and pipeline.failed_states("video") == waiting.FAILED
 

@@ -80,8 +80,9 @@ async def test_review_page_context(reviewer: Web) -> None:
     assert data["start_clip_id"] == clips[0]["id"] and data["held_by"] == "" and data["lease_seconds"] == 300
     assert data["webcodecs_enabled"] is True
     # The page learns which clips are frozen from the server's pipeline table, not from a copy in the script.
-    assert data["locked_states"] == ["embed_failed", "embedded", "exported", "exporting", "keyframe_failed",
-                                     "keyframed"]
+    # (``encoding``: the unencoded tail of a video still being encoded in segments.)
+    assert data["locked_states"] == ["embed_failed", "embedded", "encoding", "exported", "exporting",
+                                     "keyframe_failed", "keyframed"]
     assert reviewer.call(claims.claim_info, video)["review_user"] == "rita"  # opening claims a free video
     assert f'<meta name="csrf-token" content="{reviewer.csrf}">' in page.text
 

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from heaters.services.stages.clips import embed, export, keyframes
 from heaters.services.stages.context import StageContext
+from heaters.services.stages.segments import encode_segment
 from heaters.services.stages.videos import detect, download, encode
 
 # stage name (as in ``heaters.services.queue.STAGES``) -> stage function
 STAGE_FUNCTIONS = {
     "download": download,
     "encode": encode,
+    "segment": encode_segment,
     "detect": detect,
     "export": export,
     "keyframes": keyframes,

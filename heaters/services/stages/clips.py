@@ -9,6 +9,7 @@ delays an export but never fails it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,6 +22,7 @@ from heaters.errors import ColdStorage, MediaError
 from heaters.services import queue
 from heaters.services.review import now
 from heaters.services.stages import context as keys
+from heaters.services.stages import segments
 from heaters.services.stages.context import StageContext
 from heaters.services.stages.lease import Claim
 from heaters.services.stages.runner import run_stage
@@ -36,7 +38,7 @@ async def export(ctx: StageContext, clip_id: int) -> str:
 
 
 async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
-    from heaters.media.export import export_clip
+    from heaters.media.export import WHOLE, MasterPiece, export_clip
 
     clip, settings, storage = held.row, ctx.settings, ctx.storage
     video = await SourceVideo.select(SourceVideo.id, SourceVideo.master_key, SourceVideo.original_key).where(
@@ -45,19 +47,28 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
     if video is None or not video["master_key"]:
         raise MediaError(f"the video of clip {held.row_id} has no master", "retry the video's encode")
     master_key = video["master_key"]
-    try:
-        readable = await asyncio.to_thread(storage.ensure_readable, master_key)
-    except ColdStorage:
-        readable = False
-    if not readable:
-        await _wait_for_restore(ctx, held, master_key)
-        return
+    # A video encoded in segments keeps its master as pieces: only the pieces the clip spans are read.
+    needed = [(master_key, 0, WHOLE)]
+    if segments.is_manifest(master_key):
+        needed = [
+            (key, lo, hi) for key, lo, hi in await segments.master_pieces(ctx, master_key)
+            if lo < clip["end_frame"] and hi > clip["start_frame"]
+        ]
+    for key, _, _ in needed:
+        try:
+            readable = await asyncio.to_thread(storage.ensure_readable, key)
+        except ColdStorage:
+            readable = False
+        if not readable:
+            await _wait_for_restore(ctx, held, key)
+            return
     out = scratch / "clip.mp4"
 
     def work() -> None:
-        with ctx.cache.open(storage, master_key) as master:
+        with contextlib.ExitStack() as stack:
+            pieces = [MasterPiece(stack.enter_context(ctx.cache.open(storage, key)), lo, hi) for key, lo, hi in needed]
             export_clip(
-                master, out, clip["start_frame"], clip["end_frame"], crf=settings.export_crf,
+                pieces, out, clip["start_frame"], clip["end_frame"], crf=settings.export_crf,
                 preset=settings.export_preset, abort=held.lost.is_set,
                 original=master_key == video["original_key"],  # HEATERS_MASTER=original
             )

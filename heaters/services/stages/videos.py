@@ -22,6 +22,7 @@ from heaters.errors import MediaError
 from heaters.services import queue
 from heaters.services.download import copy_local, fetch_url, local_path_of
 from heaters.services.stages import context as keys
+from heaters.services.stages import segments
 from heaters.services.stages.context import StageContext
 from heaters.services.stages.lease import Claim
 from heaters.services.stages.runner import run_stage
@@ -134,6 +135,8 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
     original_key = held.row["original_key"]
     if not original_key:
         raise MediaError(f"video {video_id} has no downloaded original", "run `heaters retry` to download it")
+    if await segments.plan_or_resume(ctx, held):
+        return  # a long source: its segments are encoded by any free worker, see ``stages.segments``
     report = _reporter(held, "encode")
     original = storage.local_path(original_key)
     if original is None:

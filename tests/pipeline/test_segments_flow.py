@@ -1,0 +1,117 @@
+"""A long video encoded in segments, finishing in any order: reviewable while it encodes, clips partitioning
+it at every moment, the same cuts as a whole-file encode, and frames exact across seams in proxy and export."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import replace
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import pytest
+
+from heaters import segments as plan_math
+from heaters.db.tables import Clip, Segment
+from heaters.errors import Conflict
+from heaters.media.synthetic import make_video, read_frame_number
+from heaters.services import stages
+from heaters.services.stages import StageContext
+from heaters.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+SHOTS = (40, 45, 50, 35, 40, 40)  # 250 frames, 10 s at 25 fps; 1 s segments put seams inside shots
+ORDER = (2, 0, 1, 5, 3, 9, 4, 6, 8, 7)  # as independent workers might finish them
+
+
+def _numbers(path: Path) -> list[int]:
+    with av.open(str(path)) as container:
+        return [read_frame_number(f.to_ndarray(format="rgb24")) for f in container.decode(video=0)]
+
+
+def _decode_proxy_frame(index: dict, data: bytes) -> int:
+    """Decode one frame's bytes on their own, as the browser's player does."""
+    codec = av.CodecContext.create("h264", "r")
+    codec.extradata = base64.b64decode(index["description"])
+    frames = list(codec.decode(av.Packet(data))) + list(codec.decode(None))
+    return read_frame_number(frames[0].to_ndarray(format="rgb24"))
+
+
+async def test_segments_in_any_order_review_while_encoding_and_join_exactly(db: Settings, tmp_path: Path) -> None:
+    from heaters.media.pieces import byte_spans
+    from heaters.services.ingest import ingest
+    from heaters.services.review import approve
+    from heaters.services.videos import get_video, live_clips, mece_problems
+
+    ctx = StageContext.from_settings(
+        replace(db, segment_seconds=1.0, proxy_preset="ultrafast", export_preset="ultrafast")
+    )
+    truth = make_video(tmp_path / "long.mp4", shot_frames=SHOTS, size=(160, 90), audio=True)
+    video_id = await ingest(ctx.settings, ctx.storage, str(truth.path))
+    assert await stages.download(ctx, video_id) == "done"
+    assert await stages.encode(ctx, video_id) == "done"
+    video = await get_video(video_id)
+    assert video["state"] == "encoding"
+    rows = await Segment.select().where(Segment.source_video == video_id).order_by(Segment.position)
+    assert [r["start_frame"] for r in rows] == [25 * k for k in range(10)] and rows[-1]["end_frame"] is None
+
+    reviewable_before_the_end = False
+    for n, position in enumerate(ORDER):
+        assert await stages.encode_segment(ctx, rows[position]["id"]) == "done"
+        video = await get_video(video_id)
+        assert await mece_problems(video_id) == []  # the clips partition the video at every moment
+        clips = await live_clips(video_id)
+        if n < len(ORDER) - 1:
+            assert video["state"] == "encoding"
+            if clips:
+                tail = clips[-1]
+                assert tail["state"] == "encoding" and tail["end_frame"] == video["total_frames"]
+                assert all(c["state"] == "pending_review" for c in clips[:-1])
+                # Every cut decided so far is a true cut, and none waits near the encoded edge.
+                assert {c["start_frame"] for c in clips[1:]} <= set(truth.cuts)
+                with pytest.raises(Conflict):
+                    await approve(tail["id"], user="ann")
+                if len(clips) > 1:
+                    reviewable_before_the_end = True
+    assert reviewable_before_the_end
+    video = await get_video(video_id)
+    assert video["state"] == "encoded" and video["total_frames"] == truth.frames
+    assert await stages.detect(ctx, video_id) == "done"
+    video = await get_video(video_id)
+    assert video["state"] == "ready"
+    clips = await live_clips(video_id)
+    assert [c["start_frame"] for c in clips] == [0, *truth.cuts]  # what a whole-file encode detects
+    assert await mece_problems(video_id) == []
+
+    # The player's view: every frame's bytes, read from the pieces through the one index, decode to itself.
+    index = await _index(ctx, video["proxy_index_key"])
+    assert index["frames"] == truth.frames and index["complete"] is True
+    for frame in (0, 24, 25, 26, 124, 125, truth.frames - 1):
+        lo, size = index["offsets"][frame], index["sizes"][frame]
+        data = b"".join(ctx.storage.open_range(k, a, b) for k, a, b in byte_spans(index["pieces"], lo, lo + size))
+        assert _decode_proxy_frame(index, data) == frame
+
+    # An export spanning two seams (frames 40..85 cross 50 and 75) is frame exact, with its audio.
+    clip = next(c for c in clips if c["start_frame"] == 40)
+    await approve(clip["id"], user="ann")
+    assert await stages.export(ctx, clip["id"]) == "done"
+    row = await Clip.select().where(Clip.id == clip["id"]).first()
+    assert row is not None
+    exported = ctx.storage.local_path(row["export_key"])
+    assert exported is not None
+    assert _numbers(exported) == list(range(40, 85))
+    with av.open(str(exported)) as container:
+        audio = container.streams.audio[0]
+        assert float(audio.duration * audio.time_base) == pytest.approx(45 / 25, abs=1024 / 48000 + 1e-3)
+
+
+async def _index(ctx: StageContext, key: str) -> dict:
+    import json
+
+    return json.loads(ctx.storage.get_bytes(key))
+
+
+def test_committed_edge_leaves_the_detectors_context() -> None:
+    assert plan_math.committed_edge(250, False) < 250 - 100
+    assert plan_math.frame_at(Fraction(1), Fraction(25)) == 25
