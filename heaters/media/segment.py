@@ -142,10 +142,11 @@ def encode_segment(
     progress: Progress | None = None,
     abort: Callable[[], bool] | None = None,
     max_pixels: int = 0,
+    keep_master: bool = True,
 ) -> SegmentResult:
     """Write frames ``[start, end)`` (to the source's end if ``end`` is None) as a master piece, a proxy piece
     and a thumbnail table (``.npy``). A segment past the source's end writes nothing and holds 0 frames.
-    ``abort`` and ``max_pixels`` work as in ``transcode``."""
+    ``abort``, ``max_pixels`` and ``keep_master`` work as in ``transcode``."""
     name = Path(original).name
     if start < 0 or (end is not None and end <= start):
         raise MediaError(f"segment [{start}, {end}) is empty or negative", "this is a bug; report it")
@@ -154,10 +155,10 @@ def encode_segment(
     proxy_tmp = proxy_path.with_name(proxy_path.name + ".part")
     try:
         thumbs = _Thumbnails()
-        audio = _span_audio(original, timeline, start, end) if timeline.has_audio else None
+        audio = _span_audio(original, timeline, start, end) if timeline.has_audio and keep_master else None
         try:
             frames, reached_end, outputs = _encode_window(
-                original, name, master_tmp, proxy_tmp, start, end, timeline, audio, thumbs,
+                original, name, master_tmp if keep_master else None, proxy_tmp, start, end, timeline, audio, thumbs,
                 proxy_crf, proxy_preset, proxy_short_side, progress, abort, max_pixels,
             )
         except av.error.FFmpegError as exc:
@@ -170,7 +171,8 @@ def encode_segment(
         if outputs is None:
             return SegmentResult(start, 0, True, 0, 0, 0, 0, False, None)
         index = build_index(proxy_tmp, timeline.fps)
-        master_frames, proxy_frames = count_frames(master_tmp), count_frames(proxy_tmp)
+        master_frames = count_frames(master_tmp) if keep_master else frames
+        proxy_frames = count_frames(proxy_tmp)
         if not master_frames == proxy_frames == index["frames"] == len(thumbs.items) == frames:
             raise MediaError(
                 f"{name}: frame counts of segment [{start}, {end}) disagree (master {master_frames}, proxy "
@@ -178,7 +180,8 @@ def encode_segment(
                 "this is a bug; keep the original and report it",
             )
         np.save(thumbs_path, np.stack(thumbs.items))
-        os.replace(master_tmp, master_path)
+        if keep_master:
+            os.replace(master_tmp, master_path)
         os.replace(proxy_tmp, proxy_path)
     finally:
         for tmp in (master_tmp, proxy_tmp):
@@ -214,7 +217,7 @@ def _decoded_from(
 
 
 def _encode_window(
-    original: str | Path, name: str, master_tmp: Path, proxy_tmp: Path, start: int, end: int | None,
+    original: str | Path, name: str, master_tmp: Path | None, proxy_tmp: Path, start: int, end: int | None,
     timeline: Timeline, audio: AudioTrack | None, thumbs: _Thumbnails, crf: int, preset: str, short_side: int,
     progress: Progress | None, abort: Callable[[], bool] | None, max_pixels: int,
 ) -> tuple[int, bool, _Outputs | None]:

@@ -115,3 +115,33 @@ async def _index(ctx: StageContext, key: str) -> dict:
 def test_committed_edge_leaves_the_detectors_context() -> None:
     assert plan_math.committed_edge(250, False) < 250 - 100
     assert plan_math.frame_at(Fraction(1), Fraction(25)) == 25
+
+
+async def test_with_the_original_as_master_segments_write_no_master_pieces(db: Settings, tmp_path: Path) -> None:
+    from heaters.services.ingest import ingest
+    from heaters.services.review import approve
+    from heaters.services.videos import get_video, live_clips
+
+    ctx = StageContext.from_settings(
+        replace(db, segment_seconds=1.0, master="original", proxy_preset="ultrafast", export_preset="ultrafast")
+    )
+    truth = make_video(tmp_path / "long.mp4", shot_frames=(60, 70), size=(160, 90), audio=True)
+    video_id = await ingest(ctx.settings, ctx.storage, str(truth.path))
+    for stage in (stages.download, stages.encode):
+        assert await stage(ctx, video_id) == "done"
+    rows = await Segment.select().where(Segment.source_video == video_id).order_by(Segment.position)
+    assert len(rows) == 5
+    for row in rows:
+        assert await stages.encode_segment(ctx, row["id"]) == "done"
+    assert await stages.detect(ctx, video_id) == "done"
+    video = await get_video(video_id)
+    assert video["master_key"] == video["original_key"]
+    assert not [r for r in await Segment.select(Segment.master_key) if r["master_key"]]
+    clips = await live_clips(video_id)
+    assert [c["start_frame"] for c in clips] == [0, 60]
+    await approve(clips[0]["id"], user="ann")
+    assert await stages.export(ctx, clips[0]["id"]) == "done"
+    row = await Clip.select().where(Clip.id == clips[0]["id"]).first()
+    assert row is not None
+    exported = ctx.storage.local_path(row["export_key"])
+    assert exported is not None and _numbers(exported) == list(range(60))

@@ -50,7 +50,8 @@ PROXY_NAME = "pieces.mp4"  # not an object: the media server answers it from the
 # Features of frame t read thumbnails t-11..t+10 (``heaters.media.features``): rows are final 10 frames
 # before the encoded edge and need 11 frames of thumbnails before them.
 FEATURE_BEHIND, FEATURE_AHEAD = 11, 10
-_piece_indexes: OrderedDict[str, dict[str, Any]] = OrderedDict()  # pieces never change under their key
+# Piece indexes by (key, when the segment finished): a re-encoded segment writes the same key again.
+_piece_indexes: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
 
 
 def manifest_key(video_id: int) -> str:
@@ -94,8 +95,8 @@ async def plan_or_resume(ctx: StageContext, held: Claim) -> bool:
     from heaters.media.segment import source_timeline
 
     video_id, settings = held.row_id, ctx.settings
-    if settings.segment_seconds <= 0:
-        return False
+    if settings.segment_seconds <= 0 or settings.detector != "builtin":
+        return False  # (a learned detector reads 48x27 frames the segment encode does not make yet)
     rows = await Segment.select(Segment.id).where(Segment.source_video == video_id)
     if not rows:
         original = source_ref(ctx, held.row["original_key"])
@@ -170,17 +171,22 @@ async def _encode_segment(ctx: StageContext, held: Claim, scratch: Path) -> None
         encode_piece, original, master, proxy, thumbs, start=seg["start_frame"], end=seg["end_frame"],
         timeline=_timeline(seg["timeline"]), proxy_crf=settings.proxy_crf, proxy_preset=settings.proxy_preset,
         proxy_short_side=settings.proxy_short_side, abort=held.lost.is_set, max_pixels=settings.max_pixels,
+        keep_master=settings.master == "ffv1",
     )
     await held.ensure_held()
     names = _piece_keys(seg["source_video"], seg["position"])
     fields: dict[str, Any] = {"frames": result.frames, "reached_end": result.reached_end}
     if result.frames:
         assert result.index is not None
-        await asyncio.to_thread(storage.put_file, names["thumbs_key"], thumbs, "features")
+        proxy_bytes = proxy.stat().st_size
+        await asyncio.to_thread(storage.move_file, names["thumbs_key"], thumbs, "features")
         await asyncio.to_thread(storage.put_bytes, names["index_key"], dumps(result.index).encode(), "proxy_index")
-        await asyncio.to_thread(storage.put_file, names["proxy_key"], proxy, "proxy")
-        await asyncio.to_thread(storage.put_file, names["master_key"], master, "master")
-        fields.update(names, proxy_bytes=proxy.stat().st_size)
+        await asyncio.to_thread(storage.move_file, names["proxy_key"], proxy, "proxy")
+        fields.update(names, proxy_bytes=proxy_bytes)
+        if settings.master == "ffv1":
+            await asyncio.to_thread(storage.move_file, names["master_key"], master, "master")
+        else:  # HEATERS_MASTER=original: the downloaded file is the master, read on the same grid
+            fields["master_key"] = ""
     await held.finish("encoded", **fields)
 
 
@@ -237,12 +243,14 @@ async def _fail(video_id: int, message: str) -> None:
     log.warning("encode %s failed: %s", video_id, message)
 
 
-async def _piece_index(ctx: StageContext, key: str) -> dict[str, Any]:
-    if key in _piece_indexes:
-        _piece_indexes.move_to_end(key)
-        return _piece_indexes[key]
+async def _piece_index(ctx: StageContext, segment: dict[str, Any]) -> dict[str, Any]:
+    key = segment["index_key"]
+    cached = (key, str(segment["updated_at"]))
+    if cached in _piece_indexes:
+        _piece_indexes.move_to_end(cached)
+        return _piece_indexes[cached]
     index: dict[str, Any] = json.loads(await asyncio.to_thread(ctx.storage.get_bytes, key))
-    _piece_indexes[key] = index
+    _piece_indexes[cached] = index
     while len(_piece_indexes) > 512:
         _piece_indexes.popitem(last=False)
     return index
@@ -259,7 +267,7 @@ async def _prepare(
 
     video_id, storage, settings = video["id"], ctx.storage, ctx.settings
     proxies = [
-        ProxyPiece(p["proxy_key"], p["start_frame"], await _piece_index(ctx, p["index_key"]), p["proxy_bytes"])
+        ProxyPiece(p["proxy_key"], p["start_frame"], await _piece_index(ctx, p), p["proxy_bytes"])
         for p in pieces
     ]
     index = join_indexes(proxies, complete=complete)
@@ -298,7 +306,9 @@ async def _prepare(
     await asyncio.to_thread(storage.put_bytes, features_key, buffer.getvalue(), "features")
     await asyncio.to_thread(storage.put_bytes, index_key, dumps(index).encode(), "proxy_index")
     manifest = ""
-    if complete:
+    if complete and ctx.settings.master != "ffv1":
+        manifest = video["original_key"]
+    elif complete:
         manifest = manifest_key(video_id)
         listed = [{"key": p["master_key"], "start": p["start_frame"], "end": p["start_frame"] + p["frames"]}
                   for p in pieces]
