@@ -18,7 +18,7 @@ import pytest
 
 from heaters.errors import MediaError
 from heaters.media.synthetic import make_video
-from heaters.media.transcode import master_slices, transcode
+from heaters.media.transcode import QUEUE_BYTES, master_slices, transcode
 
 GIB = 2**30
 
@@ -44,12 +44,20 @@ def _flat_video(path: Path, width: int, height: int, frames: int) -> Path:
 CHILD = """
 import json, resource, sys
 from heaters.media.transcode import count_frames, transcode
+
+def peak():
+    # VmHWM belongs to this process image; ru_maxrss would carry over the parent's peak across fork + exec.
+    for line in open("/proc/self/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
 source, out = sys.argv[1], sys.argv[2]
 result = transcode(source, out + "/master.mkv", out + "/proxy.mp4", extract_features=False)
 print(json.dumps({
     "frames": result.total_frames, "master_frames": count_frames(out + "/master.mkv"),
     "proxy": [result.proxy_width, result.proxy_height],
-    "peak_bytes": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+    "peak_bytes": peak() * 1024,
 }))
 """
 
@@ -87,8 +95,9 @@ def test_huge_frames_are_archived_in_bounded_memory(tmp_path: Path, width: int, 
     assert (short["frames"], short["master_frames"]) == (3, 3)
     assert (long["frames"], long["master_frames"]) == (12, 12)
     assert long["proxy"] == [round(720 * width / height / 2) * 2, 720]
-    # Memory does not grow with the number of frames, and stays well under what a worker can spare.
-    assert int(long["peak_bytes"]) < int(short["peak_bytes"]) * 1.15
+    # Memory grows with the number of frames only until the queues are full (they are bounded in bytes), and
+    # stays well under what a worker can spare; most of it is the FFV1 encoder's own allocation.
+    assert int(long["peak_bytes"]) - int(short["peak_bytes"]) < QUEUE_BYTES + 64 * 2**20
     assert int(long["peak_bytes"]) < 2 * GIB
 
 
