@@ -76,8 +76,8 @@ class SegmentResult:
 
 def source_timeline(original: str | Path) -> Timeline:
     """Decode the first video frame of ``original`` (cheap) to fix the grid's origin."""
-    name = Path(original).name
-    with open_media(original) as container:
+    name = Path(str(original).split("?", 1)[0]).name
+    with open_source(original) as container:
         vstream = require_video(container, name)
         fps = normalise_rate(vstream.average_rate, vstream.guessed_rate)
         estimate = vstream.frames or (round(container.duration / av.time_base * fps) if container.duration else 0)
@@ -94,6 +94,20 @@ def source_timeline(original: str | Path) -> Timeline:
         if origin is None:
             raise MediaError(f"{name}: no video frame could be decoded", "the file is empty, damaged or truncated")
         return Timeline(fps, origin, audio_start, int(estimate), bool(container.streams.audio))
+
+
+def open_source(original: str | Path) -> av.container.InputContainer:
+    """Open the original: a local file, or a URL (a presigned S3 URL) that FFmpeg reads by HTTP ranges, so a
+    segment job fetches only the part of the original it decodes, never the whole file."""
+    text = str(original)
+    if "://" not in text:
+        return open_media(original)
+    try:
+        # Reconnect on a dropped connection; seeking makes FFmpeg ask for the byte range it needs.
+        return av.open(text, "r", options={"reconnect": "1", "reconnect_streamed": "1", "seekable": "1"})
+    except av.error.FFmpegError as exc:
+        shown = text.split("?", 1)[0]  # never log a presigned signature
+        raise MediaError(f"the original at {shown} cannot be read: {exc}", "check the storage and try again") from None
 
 
 def _time_of(frame: av.VideoFrame | av.AudioFrame) -> Fraction:
@@ -147,7 +161,7 @@ def encode_segment(
     """Write frames ``[start, end)`` (to the source's end if ``end`` is None) as a master piece, a proxy piece
     and a thumbnail table (``.npy``). A segment past the source's end writes nothing and holds 0 frames.
     ``abort``, ``max_pixels`` and ``keep_master`` work as in ``transcode``."""
-    name = Path(original).name
+    name = Path(str(original).split("?", 1)[0]).name
     if start < 0 or (end is not None and end <= start):
         raise MediaError(f"segment [{start}, {end}) is empty or negative", "this is a bug; report it")
     master_path, proxy_path, thumbs_path = Path(master_path), Path(proxy_path), Path(thumbs_path)
@@ -229,7 +243,7 @@ def _encode_window(
     fps = timeline.fps
     time_base = 1 / fps
     stop = end if end is not None else 1 << 62
-    with open_media(original) as container, Pipeline() as pipeline:
+    with open_source(original) as container, Pipeline() as pipeline:
         vstream = require_video(container, name)
         check_pixels(name, vstream.codec_context.width, vstream.codec_context.height, max_pixels)
         pixels = vstream.codec_context.width * vstream.codec_context.height
@@ -319,7 +333,7 @@ def _encode_window(
 def _span_audio(original: str | Path, timeline: Timeline, start: int, end: int | None) -> _SpanAudio | None:
     """The source's audio for frames ``[start, end)``: samples ``round(n / fps * rate)`` up to the end's,
     silence where the source has none (so every piece's audio covers exactly its frames' time)."""
-    with open_media(original) as container:
+    with open_source(original) as container:
         if not container.streams.audio:
             return None
         stream = container.streams.audio[0]
@@ -354,7 +368,8 @@ def _span_audio(original: str | Path, timeline: Timeline, start: int, end: int |
                         filled = pos + hi
                     pos += n
         except av.error.FFmpegError as exc:
-            raise MediaError(f"{Path(original).name}: its audio does not decode ({exc})", "download it again") from None
+            name = Path(str(original).split("?", 1)[0]).name
+            raise MediaError(f"{name}: its audio does not decode ({exc})", "download it again") from None
         if last is not None and filled < last:
             chunks.append(np.zeros((last - filled) * channels, track._dtype))
         samples = np.concatenate(chunks) if chunks else np.zeros(0, track._dtype)

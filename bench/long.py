@@ -1,0 +1,238 @@
+"""A long source, encoded whole and in segments: time to the first reviewable clip and to ready.
+
+    python bench/long.py [--minutes 30] [--segment-seconds 60] [--workers 1,2] [--size 854x480]
+
+The bench makes a synthetic source (hard cuts every 4-20 s, a tone as sound, x264 + AAC in MP4), then runs the
+real stage functions on a SQLite database and local storage in a scratch directory:
+
+* **whole** (``HEATERS_SEGMENT_SECONDS=0``, the reference): download, encode and detect in one process; the
+  first clip is reviewable when the video is ready;
+* **segments** with 1 and 2 worker processes (separate OS processes taking segment jobs in plan order, as
+  ``heaters workers --processes N`` would): the first clip is reviewable when the first clip below the
+  committed edge exists; ready when the last segment is in and detection has run.
+
+Printed beside each other: seconds from ingest to the first reviewable clip and to ready, the peak RSS of
+the processes that encoded, the bytes of the first frame-index window and clip list the review page fetches,
+and per-segment costs. From those costs it simulates the time to ready of a one-hour 1080p source on 1, 4,
+16 and 64 workers (each a machine like this one): segments of 60 s, each costing the measured mean scaled by
+the pixel count, run in waves of ``workers``, plus the join (measured, scaled the same way) and the
+dispatcher's hand-over (one idle-poll interval per wave).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import math
+import multiprocessing
+import random
+import resource
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from heaters.settings import Settings
+
+POLL_SECONDS = 0.25
+IDLE_POLL_SECONDS = 0.1  # heaters.actors.worker.IDLE_POLL_MS
+
+
+def make_source(path: Path, minutes: float, size: tuple[int, int]) -> int:
+    from heaters.media.synthetic import make_video
+
+    rng = random.Random(7)
+    frames, shots = round(minutes * 60 * 25), list[int]()
+    while sum(shots) < frames:
+        shots.append(rng.randint(4 * 25, 20 * 25))
+    shots[-1] -= sum(shots) - frames
+    if shots[-1] < 25:
+        shots[-2] += shots.pop()
+    return make_video(path, shot_frames=tuple(shots), size=size, audio=True, crf=23).frames
+
+
+def settings_for(root: Path, segment_seconds: float) -> Settings:
+    return Settings.from_env(
+        {}, data_dir=root / "data", segment_seconds=segment_seconds, proxy_preset="veryfast",
+        dispatch_seconds=3600.0, lease_seconds=3600,
+    )
+
+
+async def _migrate(settings: Settings) -> None:
+    from heaters.db.engine import connect
+    from heaters.db.migrate import migrate
+
+    async with connect(settings) as engine:
+        await migrate(engine)
+
+
+def _worker(settings: Settings, jobs: Any, done: Any) -> None:
+    """A worker process: take segment ids until ``None``, report (id, seconds) and finally its peak RSS."""
+
+    async def run() -> None:
+        from heaters.db.engine import connect
+        from heaters.services import stages
+        from heaters.services.stages import StageContext
+
+        ctx = StageContext.from_settings(settings)
+        async with connect(settings):
+            while (segment_id := await asyncio.to_thread(jobs.get)) is not None:
+                started = time.perf_counter()
+                await stages.encode_segment(ctx, segment_id)
+                done.put(("segment", segment_id, time.perf_counter() - started))
+
+    asyncio.run(run())
+    done.put(("rss", None, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+
+
+async def _page_bytes(settings: Settings, video_id: int) -> int:
+    """Bytes of what the review page fetches before the first frame: the first index window and the clips."""
+    from heaters.media.frame_index import dumps, index_window
+    from heaters.services.videos import get_video, live_clips
+    from heaters.storage import create_storage
+
+    video = await get_video(video_id)
+    index = json.loads(create_storage(settings).get_bytes(video["proxy_index_key"]))
+    window = index_window(index, 0, min(1024, int(index["frames"])))
+    clips = await live_clips(video_id)
+    return len(dumps(window)) + len(json.dumps(clips, default=str))
+
+
+def _whole(root: Path, source: Path, out: Any) -> None:
+    """The reference in a process of its own (so its peak RSS is the encode's): download, encode, detect."""
+
+    async def run() -> dict[str, Any]:
+        from heaters.db.engine import connect
+        from heaters.services import stages
+        from heaters.services.ingest import ingest
+        from heaters.services.stages import StageContext
+
+        settings = settings_for(root, 0)
+        await _migrate(settings)
+        ctx = StageContext.from_settings(settings)
+        async with connect(settings):
+            started = time.perf_counter()
+            video_id = await ingest(settings, ctx.storage, str(source))
+            for stage in (stages.download, stages.encode, stages.detect):
+                assert await stage(ctx, video_id) == "done", stage
+            ready = time.perf_counter() - started
+            page = await _page_bytes(settings, video_id)
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        return {"first": ready, "ready": ready, "rss": rss, "page": page}
+
+    out.put(asyncio.run(run()))
+
+
+def run_whole(root: Path, source: Path) -> dict[str, Any]:
+    spawn = multiprocessing.get_context("spawn")
+    out = spawn.Queue()
+    proc = spawn.Process(target=_whole, args=(root, source, out))
+    proc.start()
+    result: dict[str, Any] = out.get()
+    proc.join()
+    return result
+
+
+async def run_segments(root: Path, source: Path, segment_seconds: float, workers: int) -> dict[str, Any]:
+    from heaters.db.engine import connect
+    from heaters.db.tables import Clip, Segment
+    from heaters.services import stages
+    from heaters.services.ingest import ingest
+    from heaters.services.stages import StageContext
+    from heaters.services.videos import get_video
+
+    settings = settings_for(root, segment_seconds)
+    await _migrate(settings)
+    ctx = StageContext.from_settings(settings)
+    spawn = multiprocessing.get_context("spawn")
+    jobs, done = spawn.Queue(), spawn.Queue()
+    procs = [spawn.Process(target=_worker, args=(settings, jobs, done)) for _ in range(workers)]
+    for p in procs:
+        p.start()
+    async with connect(settings):
+        started = time.perf_counter()
+        video_id = await ingest(settings, ctx.storage, str(source))
+        assert await stages.download(ctx, video_id) == "done"
+        assert await stages.encode(ctx, video_id) == "done"
+        rows = await Segment.select(Segment.id).where(Segment.source_video == video_id).order_by(Segment.position)
+        for row in rows:
+            jobs.put(row["id"])
+        for _ in procs:
+            jobs.put(None)
+        first = None
+        costs: list[float] = []
+        rss: list[int] = []
+        while len(rss) < workers:
+            while not done.empty():
+                kind, _, value = done.get()
+                (costs if kind == "segment" else rss).append(value)
+            if first is None and await Clip.exists().where(
+                (Clip.source_video == video_id) & (Clip.state == "pending_review")
+            ):
+                first = time.perf_counter() - started
+            await asyncio.sleep(POLL_SECONDS)
+        encoded = time.perf_counter() - started
+        video = await get_video(video_id)
+        assert video["state"] == "encoded", video["state"]
+        assert await stages.detect(ctx, video_id) == "done"
+        ready = time.perf_counter() - started
+        page = await _page_bytes(settings, video_id)
+    for p in procs:
+        p.join()
+    return {
+        "first": first if first is not None else ready, "ready": ready, "rss": max(rss), "page": page,
+        "costs": costs, "join": ready - encoded, "segments": len(rows),
+    }
+
+
+def simulate(cost: float, join: float, segments: int, workers: int) -> float:
+    """Time to ready: the segments in waves of ``workers``, one hand-over per wave, then the join."""
+    waves = math.ceil(segments / workers)
+    return waves * (cost + IDLE_POLL_SECONDS) + join
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=30.0)
+    parser.add_argument("--segment-seconds", type=float, default=60.0)
+    parser.add_argument("--workers", default="1,2")
+    parser.add_argument("--size", default="854x480")
+    args = parser.parse_args()
+    width, height = (int(v) for v in args.size.split("x"))
+    root = Path(tempfile.mkdtemp(prefix="heaters-long-"))
+    try:
+        source = root / "long.mp4"
+        t = time.perf_counter()
+        frames = make_source(source, args.minutes, (width, height))
+        print(f"source: {args.minutes:g} min {width}x{height} 25 fps with sound, {frames} frames, "
+              f"{source.stat().st_size / 1e6:.0f} MB, made in {time.perf_counter() - t:.0f} s")
+        results = {"whole": run_whole(root / "whole", source)}
+        shutil.rmtree(root / "whole", ignore_errors=True)  # a long source's master is gigabytes
+        for n in (int(w) for w in args.workers.split(",")):
+            results[f"segments x{n}"] = asyncio.run(run_segments(root / f"seg{n}", source, args.segment_seconds, n))
+            shutil.rmtree(root / f"seg{n}", ignore_errors=True)
+        reference = results["whole"]["ready"]
+        print(f"\n{'run':<14}{'first clip s':>13}{'ready s':>9}{'ready/whole':>12}{'peak RSS MB':>12}{'page kB':>9}")
+        for name, r in results.items():
+            print(f"{name:<14}{r['first']:>13.1f}{r['ready']:>9.1f}{r['ready'] / reference:>12.2f}"
+                  f"{r['rss'] / 2**20:>12.0f}{r['page'] / 1e3:>9.1f}")
+        one = results[f"segments x{args.workers.split(',')[0]}"]
+        cost, join = statistics.mean(one["costs"]), one["join"]
+        per_segment_s = args.segment_seconds
+        print(f"\nper segment ({per_segment_s:g} s of {width}x{height}): mean {cost:.1f} s, "
+              f"max {max(one['costs']):.1f} s over {one['segments']} segments; join + final detection {join:.1f} s")
+        # A segment's cost grows with its pixels; the join (thumbnail features, detection) with the frame count.
+        cost_1080 = cost * (1920 * 1080) / (width * height) * (60.0 / per_segment_s)
+        join_hour = join * 60.0 / args.minutes
+        print(f"simulated one-hour 1080p source, 60 s segments: {cost_1080:.0f} s each, join {join_hour:.0f} s")
+        for workers in (1, 4, 16, 64):
+            print(f"  {workers:>2} workers: ready in {simulate(cost_1080, join_hour, 60, workers):8.0f} s")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
