@@ -120,6 +120,8 @@ def _download(url: str, target_dir: Path, fmt: str, stem: str, progress: Progres
         "socket_timeout": 30,
         "retries": 3,
         "overwrites": True,
+        # A ``.part`` file left by a killed attempt is continued with a Range request, not fetched again.
+        "continuedl": True,
         "cachedir": False,
     }
     try:

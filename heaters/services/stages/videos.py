@@ -11,6 +11,7 @@ import asyncio
 import io
 import json
 import logging
+import shutil
 import time
 from pathlib import Path
 from typing import Any
@@ -76,8 +77,12 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
         if local_source is not None:
             fetched = await asyncio.to_thread(copy_local, local_source, scratch, _bytes(report))
         else:
+            # Not the attempt's scratch space: a killed worker's partial download stays, and the next attempt
+            # continues it instead of starting over (the janitor removes one nobody continues).
+            partial = partial_download_dir(ctx, video_id)
+            partial.mkdir(parents=True, exist_ok=True)
             fetched = await asyncio.to_thread(
-                fetch_url, source, scratch, max_height=ctx.settings.max_height, progress=_bytes(report)
+                fetch_url, source, partial, max_height=ctx.settings.max_height, progress=_bytes(report)
             )
         path, title = fetched.path, title or fetched.title
     if path.stat().st_size == 0:
@@ -97,6 +102,7 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
     if not key:
         key = keys.original_key(video_id, path.name)
         await asyncio.to_thread(ctx.storage.move_file, key, path, "original")
+    shutil.rmtree(partial_download_dir(ctx, video_id), ignore_errors=True)
     if await held.finish(
         pipeline.stage("download").done, original_key=key, title=title or path.stem, width=info.width,
         height=info.height, has_audio=info.has_audio, progress=held.progress,
@@ -106,6 +112,11 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
 
 # FFmpeg renders text files as "video" (ANSI art); nobody ingesting a .txt meant that.
 TEXT_CODECS = frozenset({"ansi", "bintext", "xbin", "idf"})
+
+
+def partial_download_dir(ctx: StageContext, video_id: int) -> Path:
+    """Where the download of a URL is written while it runs, kept across attempts so that it can resume."""
+    return (ctx.settings.data_dir / "work" / f"partial-download-{video_id}").resolve()
 
 
 def check_is_video(name: str, info: Any) -> None:

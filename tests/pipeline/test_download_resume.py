@@ -1,0 +1,92 @@
+"""A download killed half-way continues where it stopped: the next attempt asks only for the missing bytes."""
+
+from __future__ import annotations
+
+import http.server
+import shutil
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from heaters.media.synthetic import make_video
+from heaters.services.download import fetch_url
+
+pytestmark = pytest.mark.slow
+
+
+class _RangeHandler(http.server.BaseHTTPRequestHandler):
+    """Serves one file with Range support (Python's own file server ignores Range) and records the ranges."""
+
+    data = b""
+    ranges: ClassVar[list[str | None]] = []
+
+    def do_HEAD(self) -> None:
+        self._answer(body=False)
+
+    def do_GET(self) -> None:
+        self._answer(body=True)
+
+    def _answer(self, *, body: bool) -> None:
+        header = self.headers.get("Range")
+        type(self).ranges.append(header)
+        start, end = 0, len(self.data)
+        if header and header.startswith("bytes="):
+            first, _, last = header.removeprefix("bytes=").partition("-")
+            start, end = int(first), (int(last) + 1 if last else len(self.data))
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{end - 1}/{len(self.data)}")
+        else:
+            self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Accept-Ranges", "bytes")
+        self.send_header("Content-Length", str(end - start))
+        self.end_headers()
+        if body:
+            self.wfile.write(self.data[start:end])
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def range_server() -> Iterator[tuple[type[_RangeHandler], str]]:
+    handler = type("Handler", (_RangeHandler,), {"ranges": []})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield handler, f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_partial_download_is_continued_not_restarted(range_server, tmp_path: Path) -> None:
+    handler, base = range_server
+    truth = make_video(tmp_path / "clip.mp4", shot_frames=(60,), size=(320, 180))
+    handler.data = truth.path.read_bytes()
+    target = tmp_path / "partial"
+    target.mkdir()
+    half = len(handler.data) // 2
+    # What a worker killed half-way leaves behind.
+    (target / "original.mp4.part").write_bytes(handler.data[:half])
+    fetched = fetch_url(f"{base}/clip.mp4", target)
+    assert fetched.path.read_bytes() == handler.data
+    assert f"bytes={half}-" in handler.ranges
+    assert not [r for r in handler.ranges if r in (None, "bytes=0-")][1:]  # at most the probe, not a refetch
+
+
+def test_the_stage_keeps_a_partial_download_across_attempts(tmp_path: Path) -> None:
+    from heaters.services.stages import StageContext
+    from heaters.services.stages.videos import partial_download_dir
+    from heaters.settings import Settings
+
+    ctx = StageContext.from_settings(Settings.from_env({}, data_dir=tmp_path / "data"))
+    partial = partial_download_dir(ctx, 7)
+    partial.mkdir(parents=True)
+    (partial / "original.mp4.part").write_bytes(b"x")
+    # A new attempt's scratch space clears the earlier attempts' directories, not the partial download.
+    with ctx.scratch("download", 7, 2):
+        assert (partial / "original.mp4.part").exists()
+    shutil.rmtree(partial)
