@@ -38,6 +38,11 @@ export class ProxySource {
         const index = await response.json();
         if (index.start === undefined) index.start = start;
         if (!this.meta) this.meta = index;
+        // A video still encoding in segments: a block reaching past the encoded part is asked for again
+        // next time, so frames encoded meanwhile appear without a reload.
+        if (index.complete === false && index.offsets.length < end - start) {
+          setTimeout(() => this.blocks.get(block) === pending && this.blocks.delete(block), 0);
+        }
         return index;
       });
       pending.catch(() => this.blocks.delete(block)); // a failed block is asked for again next time
