@@ -89,7 +89,7 @@ def test_playback_runs_at_the_frame_rate_and_loops_the_clip(new_page: Any, serve
     start, end = painted[0][1], painted[-1][1]
     advanced = sum((b - a) % 30 for a, b in itertools.pairwise(frames))
     assert abs(advanced - (end - start) * 30 / 1000) <= 6, (advanced, end - start)
-    page.keyboard.press("l")
+    page.keyboard.press("Shift+L")
     assert page.evaluate("window.heaters.player.loop") is False
 
 
@@ -161,6 +161,7 @@ def test_dragging_a_boundary_on_the_timeline_moves_the_cut(
 ) -> None:
     page = new_page()
     open_review(page, server, "alice", video_id)
+    page.locator("#timeline").scroll_into_view_if_needed()
     box = page.locator("#timeline").bounding_box()
     x_of = "(f) => window.heaters.review.timeline.x(f)"
     y = box["y"] + box["height"] - 10  # on the clip strip, below the filmstrip

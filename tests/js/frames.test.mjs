@@ -130,3 +130,27 @@ test("the key map matches every documented action", () => {
   const keys = ["ArrowLeft", "Home", "[", " ", "l", "+", "c", "x", ",", "m", "a", "s", "r", "n", "z", "?", "Escape"];
   for (const key of keys) assert.ok(documented.has(match(ev(key)).action), key);
 });
+
+test("a typed position is a frame number, a timecode or seconds", () => {
+  const fps30 = F.parseFps("30");
+  assert.equal(F.parseFramePosition("1234", fps30), 1234);
+  assert.equal(F.parseFramePosition("00:00:02:05", fps30), 65);
+  assert.equal(F.parseFramePosition("01:00:00:00", fps30), 108000);
+  assert.equal(F.parseFramePosition("2.5", fps30), 75);
+  assert.equal(F.parseFramePosition("1:02.5", fps30), 1875);
+  assert.equal(F.parseFramePosition("00:00:01:30", fps30), null); // no frame 30 at 30 fps
+  assert.equal(F.parseFramePosition("soon", fps30), null);
+  // Drop-frame timecode round-trips through the label the counter shows.
+  for (const f of [0, 1799, 1800, 17982, 17983, 107892]) {
+    assert.equal(F.parseFramePosition(F.timecode(f, ntsc, { dropFrame: true }), ntsc), f);
+  }
+});
+
+test("ruler ticks are round numbers at least 80 px apart", () => {
+  const fps25 = F.parseFps("25");
+  assert.equal(F.rulerStep(0.01, fps25), 1);
+  assert.equal(F.rulerStep(0.1, fps25), 10);
+  assert.equal(F.rulerStep(1, fps25), 125); // 5 s
+  assert.ok(F.rulerStep(1, fps25) / 1 >= 80);
+  assert.equal(F.rulerStep(100, fps25), 10 * 60 * 25);
+});

@@ -81,8 +81,11 @@ export class VideoElementPlayer extends BasePlayer {
     });
   }
 
-  startPlayback(start) {
+  startPlayback(start, rate = 1) {
+    // The element cannot play backwards: seek frame by frame on the shared clock instead.
+    if (rate < 0) return super.startPlayback(start, rate);
     const element = this.element;
+    element.playbackRate = rate;
     element.currentTime = frameCentreSeconds(start, this.fps);
     const watch = (_now, meta) => {
       if (!this.playing) return;

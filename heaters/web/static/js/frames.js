@@ -278,3 +278,46 @@ export function nearestCut(clips, frame) {
 export function clampFrame(frame, lo, hi) {
   return Math.min(Math.max(frame, lo), Math.max(lo, hi - 1));
 }
+
+/**
+ * The frame a person typed: a frame number ("1234"), a timecode ("00:01:02:03", ";" before the frames for
+ * drop-frame), or seconds with a decimal point ("62.5", "1:02.5", "0:01:02.5"). Null if it is none of these.
+ */
+export function parseFramePosition(text, fps, { dropFrame = false } = {}) {
+  const value = String(text).trim();
+  if (/^\d+$/.test(value)) return Number(value);
+  const tc = value.match(/^(\d+):(\d{1,2}):(\d{1,2})([:;.,])(\d{1,3})$/);
+  if (tc && tc[4] !== "." && tc[4] !== ",") {
+    const [hh, mm, ss, ff] = [tc[1], tc[2], tc[3], tc[5]].map(Number);
+    const rate = nominalRate(fps);
+    if (mm > 59 || ss > 59 || ff >= rate) return null;
+    let frame = ((hh * 60 + mm) * 60 + ss) * rate + ff;
+    if ((dropFrame || tc[4] === ";") && isDropFrameRate(fps)) {
+      const minutes = hh * 60 + mm;
+      frame -= ((rate / 30) * 2) * (minutes - Math.floor(minutes / 10));
+    }
+    return frame;
+  }
+  const secs = value.replace(",", ".").match(/^(?:(?:(\d+):)?(\d{1,2}):)?(\d+(?:\.\d*)?)$/);
+  if (secs) {
+    const seconds = Number(secs[1] || 0) * 3600 + Number(secs[2] || 0) * 60 + Number(secs[3]);
+    return secondsToFrame(seconds, fps);
+  }
+  return null;
+}
+
+const RULER_STEPS_SECONDS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200];
+
+/**
+ * Frames between ruler ticks so that ticks are at least `minPx` apart at `framesPerPx`: whole frames
+ * (1, 2, 5, 10) when zoomed in deep, else round numbers of seconds and minutes.
+ */
+export function rulerStep(framesPerPx, fps, minPx = 80) {
+  const wanted = framesPerPx * minPx;
+  for (const frames of [1, 2, 5, 10]) if (frames >= wanted && frames < fps.num / fps.den) return frames;
+  for (const seconds of RULER_STEPS_SECONDS) {
+    const frames = (seconds * fps.num) / fps.den;
+    if (frames >= wanted) return frames;
+  }
+  return (RULER_STEPS_SECONDS[RULER_STEPS_SECONDS.length - 1] * fps.num) / fps.den;
+}

@@ -12,8 +12,11 @@ export const GROUPS = [
       ["Shift+←  Shift+→", "step10", "10 frames back / forward"],
       ["Home  End", "edge", "first / last frame of the clip"],
       ["[  ]", "cut", "previous / next cut"],
-      ["Space", "play", "play / pause"],
-      ["L", "loop", "loop the clip on / off"],
+      ["Space", "play", "play / pause (at the speed control's speed)"],
+      ["J  K  L", "shuttle", "play backwards / pause / forwards; J or L again: 2×, 4×, 8×"],
+      ["K+J  K+L", "shuttleStep", "hold K: one frame back / forward"],
+      ["G", "goto", "go to a frame number or timecode"],
+      ["Shift+L", "loop", "loop the clip on / off"],
       ["Shift+M", "mute", "sound on / off"],
       ["+  −", "zoom", "zoom the timeline in / out"],
     ],
@@ -100,7 +103,13 @@ export function match(event) {
   }
   switch (key.toLowerCase()) {
     case "l":
-      return { action: "loop" };
+      return shift ? { action: "loop" } : { action: "shuttle", arg: 1 };
+    case "j":
+      return { action: "shuttle", arg: -1 };
+    case "k":
+      return { action: "shuttle", arg: 0 };
+    case "g":
+      return { action: "goto" };
     case "c":
       return { action: "addCut" };
     case "x":

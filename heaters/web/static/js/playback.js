@@ -23,6 +23,8 @@ export class BasePlayer {
     this.listeners = new Set();
     this.raf = 0;
     this.muted = false;
+    this.rate = 1; // while playing: frames per frame period, negative backwards
+    this.speed = 1; // what Space plays at
   }
 
   /** Call `fn(frame)` after every paint and every play/pause/loop change; returns an unsubscribe. */
@@ -70,14 +72,30 @@ export class BasePlayer {
     else this.play();
   }
 
-  play() {
-    if (this.playing) return;
+  /**
+   * Play at `rate` frames per frame period: 1 is normal speed, 2/4/8 faster, negative plays backwards
+   * (frame by frame, exactly: every proxy frame decodes on its own). Playing again at another rate
+   * changes speed in place.
+   */
+  play(rate = this.speed) {
+    if (this.playing && rate === this.rate) return;
+    const restart = this.playing;
+    if (restart) this.stopPlayback();
     this.playing = true;
-    this.direction = 1;
+    this.rate = rate;
+    this.direction = rate > 0 ? 1 : -1;
     let start = this.target;
-    if (start < this.lo || start >= this.hi - 1) start = this.lo; // playing from the clip's end restarts it
-    this.startPlayback(start);
+    if (rate > 0 && (start < this.lo || start >= this.hi - 1) && !restart) start = this.lo; // from the end: again
+    if (rate < 0 && (start <= this.lo || start >= this.hi) && !restart) start = this.hi - 1;
+    this.startPlayback(start, rate);
     this.notify();
+  }
+
+  /** The speed Space plays at (the speed control); a change applies at once while playing forward. */
+  setSpeed(speed) {
+    this.speed = speed;
+    if (this.playing && this.rate > 0) this.play(speed);
+    else this.notify();
   }
 
   pause() {
@@ -91,7 +109,7 @@ export class BasePlayer {
    * A clock for playback from frame `start`: a function of a performance time giving the seconds played by
    * then. The wall clock here; a player with sound uses what is being heard.
    */
-  startClock(_start) {
+  startClock(_start, _rate) {
     const origin = performance.now();
     // A requestAnimationFrame time is when the frame began, which may be before `origin` was read: never
     // let that make the first tick ask for the frame before the start (the previous clip's last frame).
@@ -101,20 +119,22 @@ export class BasePlayer {
   stopClock() {}
 
   /** Default playback: a requestAnimationFrame clock choosing the frame due now and asking for it. */
-  startPlayback(start) {
+  startPlayback(start, rate = 1) {
     const fps = this.fps;
-    let clock = this.startClock(start);
+    let clock = this.startClock(start, rate);
     let first = start;
     const tick = (now) => {
       if (!this.playing) return;
-      let due = first + Math.floor((clock(now) * fps.num) / fps.den);
-      if (due >= this.hi) {
+      const moved = Math.floor((clock(now) * Math.abs(rate) * fps.num) / fps.den);
+      let due = rate > 0 ? first + moved : first - moved;
+      if (due >= this.hi || due < this.lo) {
+        const restart = rate > 0 ? this.lo : this.hi - 1;
         if (this.loop) {
-          first = this.lo;
-          clock = this.startClock(this.lo);
-          due = this.lo;
+          first = restart;
+          clock = this.startClock(restart, rate);
+          due = restart;
         } else {
-          this.go(this.hi - 1);
+          this.go(rate > 0 ? this.hi - 1 : this.lo);
           this.pause();
           return;
         }

@@ -37,8 +37,9 @@ export class WebCodecsPlayer extends BasePlayer {
     this.audio = null; // the proxy's sound, when it has some and the browser decodes it
   }
 
-  startClock(start) {
-    return this.audio ? this.audio.play(start) : super.startClock(start);
+  startClock(start, rate) {
+    // Sound (and its clock) at normal speed forward; faster or backwards plays the pictures only.
+    return this.audio && rate === 1 ? this.audio.play(start) : super.startClock(start, rate);
   }
 
   stopClock() {

@@ -110,9 +110,17 @@ async function reload() {
   applyClips(fresh.clips, fresh.cut_version);
 }
 
+/** Number the clips 1..n in frame order: "clip 7 of 31" in the page, the timeline and the console alike. */
+function number(clips) {
+  clips.forEach((clip, i) => {
+    clip.number = i + 1;
+  });
+}
+
 /** Take a new set of clips; stay on the clip under the playhead (the old clip may have been replaced). */
 function applyClips(clips, version) {
   if (version < state.version) return; // an older answer that arrived late
+  number(clips);
   state.clips = clips;
   state.version = version;
   const same = state.clip && clips.find((c) => c.id === state.clip.id);
@@ -163,6 +171,69 @@ async function reopen() {
   return result;
 }
 
+const held = { k: false }; // K is held: J and L step instead of playing
+const MAX_SHUTTLE = 8;
+
+/** J/K/L: -1 backwards, 0 pause, +1 forwards; the same direction again doubles the speed up to 8×. */
+function shuttle(direction, event) {
+  if (event && event.repeat) return;
+  if (direction === 0) {
+    held.k = true;
+    player.pause();
+    return;
+  }
+  if (held.k) {
+    player.step(direction);
+    return;
+  }
+  const rate = player.playing ? player.rate : 0;
+  const same = rate !== 0 && Math.sign(rate) === direction;
+  player.play(same ? direction * Math.min(MAX_SHUTTLE, Math.abs(rate) * 2) : direction);
+}
+
+/** The go-to box: a frame number or a timecode, opened with G. */
+function openGoto() {
+  const form = document.getElementById("goto");
+  const input = form.querySelector("input");
+  input.value = F.timecode(here(), fps, { dropFrame });
+  form.hidden = false;
+  input.focus();
+  input.select();
+}
+
+function setUpGoto() {
+  const form = document.getElementById("goto");
+  const input = form.querySelector("input");
+  const close = () => {
+    form.hidden = true;
+    input.blur();
+  };
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const frame = F.parseFramePosition(input.value, fps, { dropFrame });
+    if (frame === null || frame < 0 || frame >= video.total_frames) {
+      say(`"${input.value}" is not a frame of this video (0–${video.total_frames - 1}, or a timecode).`, "warn");
+      return;
+    }
+    close();
+    const clip = F.clipAt(state.clips, frame);
+    if (clip && clip !== state.clip) openClip(clip, { seek: false });
+    player.go(frame);
+  });
+  input.addEventListener("keydown", (event) => {
+    if (event.key === "Escape") close();
+  });
+}
+
+function setUpSpeed() {
+  const speed = document.getElementById("speed");
+  if (!speed) return;
+  speed.addEventListener("change", () => {
+    player.setSpeed(Number(speed.value));
+    speed.blur();
+  });
+}
+
 const ACTIONS = {
   step: (n, event) => player.step(repeat.step(event ? event.key : "step", n, event ? event.repeat : false)),
   step10: (n) => player.step(n),
@@ -176,6 +247,9 @@ const ACTIONS = {
   clip: (d) => openClip(state.clips[index(state.clip) + d]),
   play: () => player.toggle(),
   loop: () => player.setLoop(!player.loop),
+  shuttle: (d, event) => shuttle(d, event),
+  shuttleStep: (d) => player.step(d),
+  goto: () => openGoto(),
   mute: () => player.setMuted(!player.muted),
   zoom: (factor) => timeline.zoom(factor, here()),
   addCut: () => edit("POST", videoUrl("cuts"), withVersion({ frame: here() })),
@@ -229,10 +303,12 @@ function render() {
     info.querySelector("[data-clip-state]").dataset.state = clip.state;
     info.querySelector("[data-clip-range]").textContent =
       `${clip.start_frame}–${clip.end_frame - 1} (${clip.end_frame - clip.start_frame} frames)`;
-    info.querySelector("[data-clip-pos]").textContent = `clip ${index(clip) + 1} of ${state.clips.length}`;
+    info.querySelector("[data-clip-pos]").textContent = `clip ${clip.number || index(clip) + 1} of ${state.clips.length}`;
   }
   const play = document.querySelector("[data-action=play]");
   if (play && player) play.textContent = player.playing ? "Pause" : "Play";
+  const rate = document.getElementById("rate");
+  if (rate && player) rate.textContent = player.playing && player.rate !== 1 ? `${player.rate}×` : "";
   const mute = document.querySelector("[data-action=mute]");
   if (mute && player) mute.setAttribute("aria-pressed", String(player.muted));
   const loop = document.querySelector("[data-action=loop]");
@@ -270,6 +346,17 @@ function listen() {
   return events;
 }
 
+/** The waveform under the filmstrip, from the peaks the encode measured (videos with sound only). */
+async function loadPeaks() {
+  const meta = player.source && player.source.meta;
+  if (!video.peaks_url || !meta || !meta.peaks) return;
+  const response = await fetch(video.peaks_url, { credentials: "same-origin" });
+  if (!response.ok) return;
+  const data = new Int8Array(await response.arrayBuffer());
+  timeline.setPeaks({ rate: meta.peaks.rate, channels: meta.peaks.channels, data });
+  document.body.dataset.waveform = "true";
+}
+
 /** The mute button and the "sound when stepping" setting (remembered in this browser). */
 function setUpSound() {
   const scrub = document.getElementById("scrub-sound");
@@ -298,8 +385,10 @@ async function main() {
   // The filmstrip shares the player's frame index and byte cache, but decodes on its own decoder.
   const film = player.kind === "webcodecs" ? new Filmstrip(player.source) : null;
   if (film && !(await film.start())) film.decoder = null;
+  number(state.clips);
   timeline = new Timeline(document.getElementById("timeline"), {
     total: video.total_frames,
+    fps,
     filmstrip: film && film.decoder ? film : null,
     onSeek: (frame) => {
       const clip = F.clipAt(state.clips, frame);
@@ -310,6 +399,7 @@ async function main() {
     canMove: (cut) => movableCut(cut) !== null && !state.busy,
   });
   if (film) film.onReady = () => timeline.redraw();
+  loadPeaks().catch((error) => console.warn("waveform", error));
   // The timeline paints with the theme's colours: repaint when the theme changes.
   window.addEventListener("heaters:theme", () => timeline.redraw());
   matchMedia("(prefers-color-scheme: dark)").addEventListener("change", () => timeline.redraw());
@@ -318,6 +408,11 @@ async function main() {
     button.addEventListener("click", () => run(button.dataset.action, Number(button.dataset.arg) || undefined));
   }
   document.addEventListener("keydown", onKey);
+  document.addEventListener("keyup", (event) => {
+    if (event.key === "k" || event.key === "K") held.k = false;
+  });
+  setUpGoto();
+  setUpSpeed();
   window.addEventListener("heaters:logged-out", () =>
     say("Your session has ended: log in again in another tab, then retry (nothing was saved).", "error"),
   );

@@ -1,12 +1,17 @@
 /**
- * The whole video as a zoomable strip on one canvas: a filmstrip of thumbnails on top, the clips below
- * coloured by state with the current clip outlined, and the playhead. Click to seek, drag a clip boundary
+ * The whole video as a zoomable strip on one canvas: a ruler of timecodes on top, a filmstrip of thumbnails,
+ * the sound's waveform, and the clips at the bottom coloured by state, numbered, with the current clip
+ * outlined, and the playhead. Click to seek, drag a clip boundary
  * to move that cut, wheel (or +/-) to zoom around the pointer, Shift+wheel to pan.
  *
  * The view follows the playhead; all positions are frames, converted to pixels only when drawing.
  */
 
+import { rulerStep, timecode } from "./frames.js";
+
+const RULER = 16; // px of timecode ruler
 const FILM = 48; // px of filmstrip
+const WAVE = 28; // px of waveform
 const STRIP = 30; // px of clip strip
 const GRAB_PX = 6; // how close to a boundary a press grabs it
 const MIN_SPAN = 20; // frames visible at the deepest zoom
@@ -32,11 +37,13 @@ export function lowConfidenceCuts(clips) {
 
 export class Timeline {
   /** `onSeek(frame)`; `onMoveCut(oldFrame, newFrame)`; `canMove(cutFrame)` says whether a boundary may move. */
-  constructor(canvas, { total, filmstrip = null, onSeek, onMoveCut, canMove = () => true }) {
+  constructor(canvas, { total, fps, filmstrip = null, onSeek, onMoveCut, canMove = () => true }) {
     this.canvas = canvas;
     this.ctx = canvas.getContext("2d");
     this.total = total;
+    this.fps = fps;
     this.filmstrip = filmstrip;
+    this.peaks = null; // {rate, channels, data: Int8Array} once loaded
     this.onSeek = onSeek;
     this.onMoveCut = onMoveCut;
     this.canMove = canMove;
@@ -46,12 +53,22 @@ export class Timeline {
     this.view = { from: 0, to: total };
     this.drag = null;
     this.queued = false;
-    canvas.height = (filmstrip ? FILM : 0) + STRIP + 4;
+    canvas.height = this.height();
     canvas.addEventListener("pointerdown", (e) => this.down(e));
     canvas.addEventListener("pointermove", (e) => this.move(e));
     canvas.addEventListener("pointerup", (e) => this.up(e));
     canvas.addEventListener("wheel", (e) => this.wheel(e), { passive: false });
     new ResizeObserver(() => this.redraw()).observe(canvas);
+  }
+
+  height() {
+    return RULER + (this.filmstrip ? FILM : 0) + (this.peaks ? WAVE : 0) + STRIP + 4;
+  }
+
+  /** Draw the waveform from `peaks` ({rate, channels, data: Int8Array of [bin][channel][min,max]}). */
+  setPeaks(peaks) {
+    this.peaks = peaks;
+    this.redraw();
   }
 
   setClips(clips, current) {
@@ -166,7 +183,7 @@ export class Timeline {
     const { canvas, ctx } = this;
     const ratio = window.devicePixelRatio || 1;
     const width = canvas.clientWidth;
-    const height = (this.filmstrip ? FILM : 0) + STRIP + 4;
+    const height = this.height();
     if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
     canvas.style.height = `${height}px`;
@@ -175,8 +192,13 @@ export class Timeline {
     const colour = (name, fallback) => style.getPropertyValue(name).trim() || fallback;
     ctx.fillStyle = colour("--timeline-bg", "#222");
     ctx.fillRect(0, 0, width, height);
+    this.drawRuler(width, colour);
+    ctx.save();
+    ctx.translate(0, RULER);
     if (this.filmstrip) this.drawFilm(width);
-    const top = this.filmstrip ? FILM + 2 : 2;
+    ctx.restore();
+    if (this.peaks) this.drawWave(width, RULER + (this.filmstrip ? FILM : 0), colour);
+    const top = RULER + (this.filmstrip ? FILM : 0) + (this.peaks ? WAVE : 0) + 2;
     for (const clip of this.clips) {
       const x0 = this.x(clip.start_frame);
       const x1 = this.x(clip.end_frame);
@@ -184,7 +206,13 @@ export class Timeline {
       ctx.fillStyle = colour(STATE_COLOURS[clip.state] || "--clip-pending", "#667");
       ctx.fillRect(x0, top, Math.max(1, x1 - x0), STRIP);
       ctx.fillStyle = colour("--timeline-cut", "#fff");
-      ctx.fillRect(Math.round(x0), 0, 1, height);
+      ctx.fillRect(Math.round(x0), RULER, 1, height - RULER);
+      if (x1 - x0 > 24) {
+        // The clip's number, the one the page and the console both say ("clip 7 of 31").
+        ctx.fillStyle = colour("--timeline-label", "#000");
+        ctx.font = "11px system-ui, sans-serif";
+        ctx.fillText(String(clip.number || ""), Math.max(x0, 0) + 4, top + STRIP - 9);
+      }
       if (clip.cut && clip.cut.low) {
         ctx.fillStyle = colour("--timeline-unsure", "#f80");
         ctx.fillRect(Math.round(x0) - 1, top, 3, STRIP);
@@ -209,6 +237,47 @@ export class Timeline {
     const px = this.x(this.playhead + 0.5);
     ctx.fillStyle = colour("--timeline-playhead", "#f33");
     ctx.fillRect(px - 1, 0, 2, height);
+  }
+
+  drawRuler(width, colour) {
+    const { ctx } = this;
+    const { from, to } = this.view;
+    const step = rulerStep((to - from) / Math.max(1, width), this.fps);
+    ctx.fillStyle = colour("--timeline-ruler", "#aaa");
+    ctx.font = "10px ui-monospace, monospace";
+    ctx.textBaseline = "top";
+    for (let f = Math.ceil(from / step) * step; f < to; f += step) {
+      const frame = Math.round(f);
+      const x = Math.round(this.x(frame));
+      ctx.fillRect(x, RULER - 5, 1, 5);
+      ctx.fillText(timecode(frame, this.fps), x + 3, 2);
+    }
+    ctx.textBaseline = "alphabetic";
+  }
+
+  drawWave(width, top, colour) {
+    const { ctx } = this;
+    const { rate, channels, data } = this.peaks;
+    const bins = data.length / (channels * 2);
+    const perFrame = (rate * this.fps.den) / this.fps.num;
+    const mid = top + WAVE / 2;
+    ctx.fillStyle = colour("--timeline-wave", "#7ad");
+    const { from, to } = this.view;
+    const binAt = (px) => Math.floor((from + (px / width) * (to - from)) * perFrame);
+    for (let x = 0; x < width; x++) {
+      const b0 = binAt(x);
+      const b1 = Math.max(b0 + 1, binAt(x + 1));
+      let lo = 0;
+      let hi = 0;
+      for (let b = Math.max(0, b0); b < Math.min(bins, b1); b++) {
+        for (let c = 0; c < channels; c++) {
+          const i = (b * channels + c) * 2;
+          if (data[i] < lo) lo = data[i];
+          if (data[i + 1] > hi) hi = data[i + 1];
+        }
+      }
+      if (hi > lo) ctx.fillRect(x, mid - (hi / 127) * (WAVE / 2 - 1), 1, Math.max(1, ((hi - lo) / 127) * (WAVE / 2 - 1)));
+    }
   }
 
   drawFilm(width) {
