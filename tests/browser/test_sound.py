@@ -62,14 +62,17 @@ def test_sound_plays_with_the_picture_within_a_frame(
     assert page.evaluate("window.heaters.player.audio !== null")
     page.evaluate(LISTEN)
     page.keyboard.press("Space")
-    page.wait_for_function("window.heaters.player.frame >= 20", timeout=5000)
+    page.wait_for_timeout(2600)  # the clip [0, 30) loops: its click on frame 12 sounds two or three times
     page.keyboard.press("Space")
-    painted = dict(page.evaluate("window.painted"))
+    paints = [t for f, t in page.evaluate("window.painted") if f == 12]
     heard = page.evaluate("window.heardClicks")
-    assert 12 in painted and heard, (painted, heard)
-    offset = heard[0] - painted[12]
-    print(f"A/V offset at frame 12: {offset:.1f} ms")
-    assert abs(offset) < 1000 / 30, f"the click on frame 12 was heard {offset:.1f} ms after its paint"
+    assert paints and heard, (paints, heard)
+    assert len(heard) <= 3, "sound of frames outside the looping clip was heard"
+    # Each click heard against the paint of frame 12 nearest to it (a loaded machine may drop a paint).
+    offsets = sorted(min((h - p for p in paints), key=abs) for h in heard)
+    median = offsets[len(offsets) // 2]
+    print(f"A/V offsets at frame 12: {[round(o, 1) for o in offsets]} ms")
+    assert abs(median) < 1000 / 30, f"the click on frame 12 was heard {median:.1f} ms after its paint"
 
 
 def test_stepping_plays_a_short_scrub_and_mute_silences_it(

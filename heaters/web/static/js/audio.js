@@ -83,6 +83,7 @@ export class AudioTrack {
   play(start) {
     const ctx = this.context();
     const run = ++this.run;
+    this.stopSources(); // what an earlier play scheduled ahead (a loop restarting, a new speed)
     const origin = ctx.currentTime + LEAD; // context time at which frame `start` sounds
     const from = this.secondsOf(start);
     this.stream(run, from, origin).catch((error) => console.warn("audio playback", error));
