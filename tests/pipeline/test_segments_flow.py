@@ -149,3 +149,33 @@ async def test_with_the_original_as_master_segments_write_no_master_pieces(db: S
     assert row is not None
     exported = ctx.storage.local_path(row["export_key"])
     assert exported is not None and _numbers(exported) == list(range(60))
+
+
+async def test_a_killed_segment_job_is_found_and_redone_alone(db: Settings, tmp_path: Path) -> None:
+    import asyncio
+
+    from heaters.services.dispatch import tick
+    from heaters.services.stages.lease import claim
+    from heaters.services.videos import get_video
+
+    settings = replace(db, segment_seconds=1.0, lease_seconds=1, proxy_preset="ultrafast")
+    ctx = StageContext.from_settings(settings)
+    truth = make_video(tmp_path / "long.mp4", shot_frames=(50, 50), size=(160, 90))
+    from heaters.services.ingest import ingest
+
+    video_id = await ingest(settings, ctx.storage, str(truth.path))
+    for stage in (stages.download, stages.encode):
+        assert await stage(ctx, video_id) == "done"
+    rows = await Segment.select().where(Segment.source_video == video_id).order_by(Segment.position)
+    for row in rows[1:]:
+        assert await stages.encode_segment(ctx, row["id"]) == "done"
+    # A worker takes segment 0 and dies: its lease runs out with the row still ``encoding``.
+    held = await claim(Segment, rows[0]["id"], ready="pending", working="encoding", lease_seconds=1)
+    assert held is not None
+    await asyncio.sleep(1.3)
+    sent = await tick(settings)
+    assert sent.get("segment") == [rows[0]["id"]]  # only the dead one, not its finished neighbours
+    assert await stages.encode_segment(ctx, rows[0]["id"]) == "done"
+    done = await Segment.select(Segment.state, Segment.updated_at).order_by(Segment.position)
+    assert [r["state"] for r in done] == ["encoded"] * len(rows)
+    assert (await get_video(video_id))["state"] == "encoded"
