@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+
 import click
 
-from heaters.cli import core, pipeline, tui, web
+from heaters.cli import common, core, pipeline, tui, web
 from heaters.cli.common import CONTEXT
 
 
 @click.group(context_settings=CONTEXT)
 @click.version_option(package_name="heaters")
-def cli() -> None:
+@click.option("--debug", is_flag=True, envvar="HEATERS_DEBUG",
+              help="Show the full traceback of an unexpected error (env HEATERS_DEBUG=1).")
+def cli(debug: bool) -> None:
     """heaters turns long videos into reviewed, cleanly cut clips.
 
     \b
@@ -21,6 +25,7 @@ def cli() -> None:
 
     Configuration comes from environment variables: see `heaters settings`.
     """
+    common.DEBUG = debug
 
 
 for module in (core, pipeline, web, tui):
@@ -29,4 +34,13 @@ for module in (core, pipeline, web, tui):
 
 
 def main() -> None:
-    cli(prog_name="heaters")
+    """The console script: a user's mistake is one line on stderr, a traceback only with --debug."""
+    try:
+        cli(prog_name="heaters")
+    except Exception as exc:
+        if common.DEBUG:
+            raise
+        click.secho(f"error: {type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}", fg="red",
+                    err=True)
+        click.echo("  hint: run again with --debug (or HEATERS_DEBUG=1) to see where it failed", err=True)
+        sys.exit(1)

@@ -25,8 +25,12 @@ def run_checks(settings: Settings) -> list[Check]:
 
 
 def database(settings: Settings) -> Check:
+    from heaters.cli.common import NO_DATA_HINT, sqlite_file
     from heaters.db.engine import connect
     from heaters.db.migrate import applied, available
+
+    if settings.is_sqlite and not sqlite_file(settings).exists():
+        return "database", False, f"no heaters data here ({sqlite_file(settings)}): {NO_DATA_HINT}"
 
     async def probe() -> tuple[set[str], list[str]]:
         async with connect(settings) as engine:
@@ -56,8 +60,12 @@ def redis(settings: Settings) -> Check:
 
 
 def storage(settings: Settings) -> Check:
+    from heaters.cli.common import sqlite_file
     from heaters.storage import create_storage
 
+    no_data = settings.is_sqlite and not sqlite_file(settings).exists()
+    if settings.storage == "local" and no_data and not settings.resolved_storage_dir.exists():
+        return "storage", None, f"local, {settings.resolved_storage_dir} not created yet"  # create nothing here
     store = create_storage(settings)
     key = f"doctor/{uuid.uuid4().hex}.txt"
     store.put_bytes(key, b"heaters doctor")

@@ -11,11 +11,66 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from heaters.errors import HeatersError
+from heaters.errors import ConfigError, HeatersError, InvalidCut, NotFound
 from heaters.settings import Settings
 
+DEBUG = False  # --debug / HEATERS_DEBUG: let unexpected errors raise with their traceback
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 T = TypeVar("T")
+# Row ids are 32-bit on PostgreSQL (serial); a larger number cannot name a row anywhere.
+MAX_ID = 2**31 - 1
+NO_DATA_HINT = ("point at your data with HEATERS_DATA_DIR (or DATABASE_URL), "
+                "or start here with `heaters up` (or `heaters migrate`)")
+
+
+class RowId(click.ParamType):
+    """A video or clip id: a number that is not a row anywhere (0, negative, too large) is "not found"."""
+
+    name = "id"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not 1 <= number <= MAX_ID:
+            what = (param.name or "row") if param else "row"
+            listing = "clips VIDEO" if what == "clip" else "videos"
+            fail(NotFound(f"{what} {number} not found", f"see `heaters {listing}`"))
+        return number
+
+
+class Frame(click.ParamType):
+    """A frame number; negative ones are values, not options (with ``ignore_unknown_options``)."""
+
+    name = "frame"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a frame number", param, ctx)
+        if not -MAX_ID <= number <= MAX_ID:
+            fail(InvalidCut(f"frame {number} is out of range", "see `heaters cuts list VIDEO` for the frame count"))
+        return number
+
+
+ROW_ID = RowId()
+FRAME = Frame()
+# Commands whose arguments are frames accept "-3" as a (refused) frame instead of an unknown option.
+FRAME_CONTEXT = {**CONTEXT, "ignore_unknown_options": True}
+
+
+def sqlite_file(settings: Settings) -> Any:
+    from pathlib import Path
+
+    return Path(settings.resolved_database_url.removeprefix("sqlite:///"))
+
+
+def require_data(settings: Settings) -> None:
+    """Refuse, creating nothing, when there is no heaters database where the settings point."""
+    if settings.is_sqlite and not sqlite_file(settings).exists():
+        fail(ConfigError(f"no heaters data here: {sqlite_file(settings)} does not exist", NO_DATA_HINT))
 
 
 def load_settings() -> Settings:
@@ -41,6 +96,7 @@ def run_db(work: Callable[[Settings], Awaitable[T]], settings: Settings | None =
     from heaters.db.engine import connect
 
     settings = settings or load_settings()
+    require_data(settings)
 
     async def wrapped() -> T:
         if send:
@@ -57,6 +113,16 @@ def run_db(work: Callable[[Settings], Awaitable[T]], settings: Settings | None =
         return fail(exc)
     except OSError as exc:  # database unreachable
         return fail(HeatersError(f"cannot reach the database: {exc}", "check DATABASE_URL and `heaters migrate`"))
+    except Exception as exc:
+        if _missing_tables(exc):
+            return fail(ConfigError("the database has no heaters tables yet",
+                                    "run `heaters migrate` (or `heaters up`)"))
+        raise
+
+
+def _missing_tables(exc: BaseException) -> bool:
+    """SQLite's "no such table" or PostgreSQL's undefined table: the schema was never created."""
+    return "no such table" in str(exc) or type(exc).__name__ == "UndefinedTableError"
 
 
 def echo_json(data: Any) -> None:

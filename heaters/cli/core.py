@@ -9,6 +9,9 @@ import click
 
 from heaters.cli.common import (
     CONTEXT,
+    FRAME,
+    FRAME_CONTEXT,
+    ROW_ID,
     echo_json,
     json_option,
     load_settings,
@@ -73,7 +76,7 @@ def videos(state: str | None, as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("video", type=int)
+@click.argument("video", type=ROW_ID)
 @click.option("--all", "show_all", is_flag=True, help="Include superseded clips.")
 @json_option
 def clips(video: int, show_all: bool, as_json: bool) -> None:
@@ -101,7 +104,7 @@ def cuts() -> None:
 
 
 @cuts.command("list")
-@click.argument("video", type=int)
+@click.argument("video", type=ROW_ID)
 @json_option
 def cuts_list(video: int, as_json: bool) -> None:
     """Print the frames where VIDEO's clips start (frame 0 excluded)."""
@@ -127,9 +130,9 @@ def _print_result(result: Any, as_json: bool) -> None:
                    f"{result.cut_version}; removed clips {list(result.removed)}, created {list(result.created)}")
 
 
-@cuts.command("add")
-@click.argument("video", type=int)
-@click.argument("frame", type=int)
+@cuts.command("add", context_settings=FRAME_CONTEXT)
+@click.argument("video", type=ROW_ID)
+@click.argument("frame", type=FRAME)
 @user_option
 @version_option
 @json_option
@@ -141,9 +144,9 @@ def cuts_add(video: int, frame: int, user: str, expected_version: int | None, as
                                                   min_length=s.min_clip_frames)), as_json)
 
 
-@cuts.command("remove")
-@click.argument("video", type=int)
-@click.argument("frame", type=int)
+@cuts.command("remove", context_settings=FRAME_CONTEXT)
+@click.argument("video", type=ROW_ID)
+@click.argument("frame", type=FRAME)
 @user_option
 @version_option
 @json_option
@@ -155,10 +158,10 @@ def cuts_remove(video: int, frame: int, user: str, expected_version: int | None,
                   as_json)
 
 
-@cuts.command("move")
-@click.argument("video", type=int)
-@click.argument("frame", type=int)
-@click.argument("new", type=int)
+@cuts.command("move", context_settings=FRAME_CONTEXT)
+@click.argument("video", type=ROW_ID)
+@click.argument("frame", type=FRAME)
+@click.argument("new", type=FRAME)
 @user_option
 @version_option
 @json_option
@@ -176,7 +179,7 @@ def review() -> None:
 
 
 def _decision(name: str, help_text: str) -> click.Command:
-    @click.argument("clip", type=int)
+    @click.argument("clip", type=ROW_ID)
     @user_option
     @version_option
     @json_option
@@ -197,7 +200,7 @@ for _name, _help in (("approve", "Approve CLIP: it will be exported from the mas
 
 
 def _history_command(name: str) -> click.Command:
-    @click.argument("video", type=int)
+    @click.argument("video", type=ROW_ID)
     @user_option
     @version_option
     @json_option
@@ -213,7 +216,7 @@ def _history_command(name: str) -> click.Command:
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("video", type=int, required=False)
+@click.argument("video", type=ROW_ID, required=False)
 @json_option
 def validate(video: int | None, as_json: bool) -> None:
     """Check that the clips of VIDEO (default: every video) partition it exactly; exit 1 on a violation."""
@@ -234,7 +237,7 @@ def validate(video: int | None, as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("video", type=int, required=False)
+@click.argument("video", type=ROW_ID, required=False)
 @click.option("--user", help="Only operations by this user.")
 @click.option("--kind", type=click.Choice(["add", "remove", "move", "approve", "skip", "reject", "undo", "redo"]))
 @click.option("--limit", default=50, show_default=True, help="How many operations, newest first.")

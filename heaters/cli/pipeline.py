@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from heaters.cli.common import CONTEXT, echo_json, fail, json_option, load_settings, run_db
+from heaters.cli.common import CONTEXT, ROW_ID, echo_json, fail, json_option, load_settings, require_data, run_db
 from heaters.settings import Settings
 
 QUEUE_NAMES = ("ingest", "encode", "export", "embed")
@@ -110,6 +110,7 @@ def workers(processes: int, threads: int, queues: tuple[str, ...], no_dispatcher
     from heaters.errors import HeatersError
 
     settings = load_settings()
+    require_data(settings)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if processes == 1:
         from heaters.actors.worker import run_worker
@@ -172,9 +173,9 @@ def _shared_redis(settings: Settings) -> tuple[dict[str, str], object]:
 
 
 @click.command(context_settings=CONTEXT)
-@click.argument("video", type=int, required=False)
+@click.argument("video", type=ROW_ID, required=False)
 @click.option("--all", "everything", is_flag=True, help="Every failed video and clip.")
-@click.option("--clip", type=int, help="A failed clip instead of a video.")
+@click.option("--clip", type=ROW_ID, help="A failed clip instead of a video.")
 def retry(video: int | None, everything: bool, clip: int | None) -> None:
     """Send failed work back to the stage that failed, with a fresh attempt budget."""
     from heaters.errors import BadInput, Conflict

@@ -7,7 +7,7 @@ import warnings
 
 import click
 
-from heaters.cli.common import CONTEXT, fail, load_settings
+from heaters.cli.common import CONTEXT, fail, load_settings, require_data
 from heaters.errors import ConfigError, HeatersError
 from heaters.settings import Settings
 
@@ -65,6 +65,7 @@ def tui(user: str | None, refresh: float) -> None:
     Uses the same settings as every other command (DATABASE_URL or the SQLite file, REDIS_URL).
     """
     settings = load_settings()
+    require_data(settings)
     try:
         with warnings.catch_warnings():  # the driver's own connection warning repeats the error printed below
             warnings.simplefilter("ignore")

@@ -21,11 +21,12 @@ def serve(host: str | None, port: int | None, proxy_headers: bool, log_level: st
     """
     import uvicorn
 
-    from heaters.cli.common import fail, load_settings
+    from heaters.cli.common import fail, load_settings, require_data
     from heaters.errors import HeatersError
     from heaters.server.app import create_app
 
     settings = load_settings()
+    require_data(settings)
     try:
         app = create_app(settings)
     except HeatersError as exc:

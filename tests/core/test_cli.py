@@ -95,3 +95,60 @@ def test_validate_fails_on_a_broken_partition(env: dict[str, str]) -> None:
     db.commit()
     result = heaters("validate", env=env)
     assert result.returncode == 1 and "gap at frame 40" in result.stdout
+
+
+def run_in(directory: Path, *args: str, **extra: str) -> subprocess.CompletedProcess[str]:
+    """A command run the way a user runs it in ``directory``: no heaters settings in the environment."""
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("HEATERS_") and k not in ("DATABASE_URL", "REDIS_URL")}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2])
+    return subprocess.run([sys.executable, "-m", "heaters", *args], cwd=directory, env={**env, **extra},
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("args", [["videos"], ["clips", "1"], ["cuts", "add", "1", "20"], ["audit"], ["validate"],
+                                  ["user", "list"], ["workers"], ["serve"], ["tui"], ["retry", "--all"]],
+                         ids=lambda a: " ".join(a))
+def test_outside_a_project_nothing_is_created(tmp_path: Path, args: list[str]) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_in(elsewhere, *args)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "error: no heaters data here" in result.stderr
+    assert "HEATERS_DATA_DIR" in result.stderr and "heaters up" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert list(elsewhere.iterdir()) == []  # no ./heaters-data, no database file
+
+
+def test_arguments_that_name_nothing(env: dict[str, str]) -> None:
+    assert heaters("migrate", env=env).returncode == 0
+    negative = heaters("cuts", "add", "1", "-3", env=env)
+    assert negative.returncode == 2 and "No such option" not in negative.stderr
+    huge = heaters("clips", "99999999999999999999", env=env)
+    assert huge.returncode == 2 and "video 99999999999999999999 not found" in huge.stderr
+    beyond = heaters("review", "approve", str(2**31), env=env)
+    assert beyond.returncode == 2 and f"clip {2**31} not found" in beyond.stderr
+    far = heaters("cuts", "add", "1", str(2**40), env=env)
+    assert far.returncode == 2 and "out of range" in far.stderr
+    for result in (negative, huge, beyond, far):
+        assert "Traceback" not in result.stderr
+
+
+def test_a_database_without_tables_says_to_migrate(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "heaters.sqlite3").touch()
+    result = run_in(tmp_path, "videos", HEATERS_DATA_DIR=str(tmp_path / "data"))
+    assert result.returncode == 1
+    assert "no heaters tables" in result.stderr and "heaters migrate" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path: Path) -> None:
+    unusable = f"sqlite:///{tmp_path}"  # a directory: SQLite cannot open it
+    plain = run_in(tmp_path, "videos", DATABASE_URL=unusable)
+    assert plain.returncode == 1 and "Traceback" not in plain.stderr
+    assert plain.stderr.startswith("error: ") and "--debug" in plain.stderr
+    assert len(plain.stderr.strip().splitlines()) == 2  # the error and the hint
+    debug = run_in(tmp_path, "--debug", "videos", DATABASE_URL=unusable)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr
+    assert "Traceback" in run_in(tmp_path, "videos", DATABASE_URL=unusable, HEATERS_DEBUG="1").stderr

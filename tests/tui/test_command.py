@@ -43,6 +43,8 @@ def test_unreachable_database_is_named_before_the_screen_opens(tmp_path: Path) -
 
 
 def test_unmigrated_database_says_to_migrate(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "heaters.sqlite3").touch()  # a database without the schema (no file at all: no data here)
     result = subprocess.run([*HEATERS, "tui"], capture_output=True, text=True, env=env_for(tmp_path), timeout=60)
     assert result.returncode == 1
     assert "schema is not up to date (pending: m0001_initial" in result.stderr
