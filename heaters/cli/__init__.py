@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 import click
 
@@ -35,6 +36,7 @@ for module in (core, pipeline, web, tui):
 
 def main() -> None:
     """The console script: a user's mistake is one line on stderr, a traceback only with --debug."""
+    threading.excepthook = _quiet_closed_loop
     try:
         cli(prog_name="heaters")
     except Exception as exc:
@@ -44,3 +46,14 @@ def main() -> None:
                     err=True)
         click.echo("  hint: run again with --debug (or HEATERS_DEBUG=1) to see where it failed", err=True)
         sys.exit(1)
+
+
+def _quiet_closed_loop(args: threading.ExceptHookArgs) -> None:
+    """A database driver's helper thread that answers after its event loop closed (a command failing midway)
+    says nothing the error line did not; anything else a thread raises is shown as usual."""
+    exc: BaseException | None = args.exc_value
+    while exc is not None:
+        if isinstance(exc, RuntimeError) and "Event loop is closed" in str(exc) and not common.DEBUG:
+            return
+        exc = exc.__context__
+    threading.__excepthook__(args)
