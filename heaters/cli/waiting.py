@@ -1,8 +1,9 @@
 """``heaters ingest --wait``: follow videos through the pipeline with one progress bar per stage.
 
 The database is polled (the workers write progress there), so this works against any worker anywhere. On a
-terminal the bars are redrawn in place; otherwise one line is printed per stage change and every 25%, which
-reads well in CI logs.
+terminal the bars are redrawn in place; otherwise (piped, in CI, in a log) plain lines are printed: the stage,
+percent, frames and time left, every 10% and whenever the stage or its step changes (e.g. the verify, index
+and store step at the end of an encode).
 """
 
 from __future__ import annotations
@@ -32,18 +33,53 @@ def bar(percent: float | None, width: int = BAR) -> str:
     return "[" + "#" * filled + "-" * (width - filled) + "]"
 
 
+def time_left(progress: dict[str, Any]) -> str:
+    """"2 min left" from the stage's elapsed seconds and percent, or "" while there is nothing to go on."""
+    percent, seconds = progress.get("percent"), progress.get("seconds")
+    if not percent or seconds is None or percent >= 100 or seconds < 1:
+        return ""
+    left = seconds * (100.0 - percent) / percent
+    return f"{left:.0f} s left" if left < 90 else f"{left / 60:.0f} min left"
+
+
+def amount(progress: dict[str, Any]) -> str:
+    """What is done so far: "12.3 MB", "120/2750 frames" or "120 frames"."""
+    total = progress.get("total")
+    if "bytes" in progress:
+        return f"{progress['bytes'] / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else "")
+    if "frames" in progress:
+        return f"{progress['frames']}/{total} frames" if total else f"{progress['frames']} frames"
+    return ""
+
+
+def details(progress: dict[str, Any]) -> str:
+    """Amount, then the current step or the time left: ", "-joined, the empty ones left out."""
+    return ", ".join(x for x in (amount(progress), progress.get("step") or time_left(progress)) if x)
+
+
 def running_bar(progress: dict[str, Any], stage: str) -> str:
     """Bar, percent and amount of a running stage, from the progress the worker last wrote."""
     if progress.get("stage") != stage:  # claimed, first progress not written yet
         progress = {}
     percent = progress.get("percent")
-    extra = ""
-    if "bytes" in progress:
-        extra = f" {progress['bytes'] / 1e6:.1f} MB"
-    elif "frames" in progress:
-        extra = f" {progress['frames']} frames"
-    shown = f"{percent:5.1f}%" if percent is not None else "  ?  "
-    return f"{bar(percent)} {shown}{extra}"
+    if percent is None:
+        return f"{bar(0.0)} starting"
+    extra = details(progress)
+    return f"{bar(percent)} {percent:5.1f}%" + (f" {extra}" if extra else "")
+
+
+def plain_line(video: dict[str, Any]) -> str:
+    """One self-contained line for a log: "video 3: encode 45.0% (1234/2750 frames, 12 s left)"."""
+    stage, running = STAGE_OF_STATE.get(video["state"], (video["state"], False))
+    progress = video.get("progress") or {}
+    if not running:
+        return describe(video)[2]
+    if progress.get("stage") != stage:  # claimed, first progress not written yet
+        return f"video {video['id']}: {stage} starting"
+    percent = progress.get("percent")
+    extra = details(progress)
+    shown = f"{percent:.1f}%" if percent is not None else "started"
+    return f"video {video['id']}: {stage} {shown}" + (f" ({extra})" if extra else "")
 
 
 def describe(video: dict[str, Any]) -> tuple[str, float | None, str]:
@@ -59,7 +95,7 @@ def describe(video: dict[str, Any]) -> tuple[str, float | None, str]:
     if not running:
         return stage, 0.0, f"video {video['id']}: waiting for {stage}"
     percent = progress.get("percent") if progress.get("stage") == stage else None
-    return stage, percent, f"video {video['id']}: {stage:<8} {running_bar(progress, stage)}"
+    return stage, percent, f"video {video['id']}: {stage} {running_bar(progress, stage)}"
 
 
 def stage_bars(video: dict[str, Any]) -> list[str]:
@@ -93,7 +129,7 @@ async def wait_for_videos(ids: list[int], *, interval: float = 0.5, timeout: flo
     from heaters.services.videos import get_video
 
     tty = sys.stdout.isatty()
-    last: dict[int, tuple[str, int]] = {}
+    last: dict[int, tuple[str, int, str]] = {}
     drawn = 0
     started = time.monotonic()
     hinted = False
@@ -104,10 +140,10 @@ async def wait_for_videos(ids: list[int], *, interval: float = 0.5, timeout: flo
             stage, percent, line = describe(video)
             lines.extend(stage_bars(video))
             if not tty:
-                step = (stage, int((percent or 0) // 25))
+                step = (stage, int((percent or 0) // 10), str((video.get("progress") or {}).get("step", "")))
                 if last.get(video["id"]) != step:
                     last[video["id"]] = step
-                    click.echo(line)
+                    click.echo(plain_line(video) if stage in STAGES else line)
         if tty:
             if drawn:
                 click.echo(f"\x1b[{drawn}A", nl=False)

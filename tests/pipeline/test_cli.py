@@ -33,6 +33,7 @@ async def test_ingest_wait_end_to_end(pipeline: Settings, worker: WorkerProcess,
     assert result.returncode == 0, result.stderr + worker.logs()[-3000:]
     video_id = int(result.stdout.splitlines()[0])
     assert f"video {video_id}: ready, {truth.frames} frames" in result.stdout
+    assert "?" not in result.stdout and "[" not in result.stdout  # plain lines without a terminal, no bars
     video = await get_video(video_id)
     assert video["state"] == "ready" and video["title"] == "My Holiday"
     assert await mece_problems(video_id) == []
@@ -134,6 +135,29 @@ async def test_up_demo_runs_the_pipeline_and_stops_cleanly(pipeline: Settings) -
     assert time.monotonic() - started < 30
     assert "demo: video" in output and "demo: reviewer demo / " in output and "stopping workers" in output
 
+    # Twice: the same video and user, no second sample; the credentials printed are the ones that work now.
+    again = subprocess.Popen([sys.executable, "-m", "heaters", "up", "--demo", "--no-server"], env=env,
+                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert again.stdout is not None
+        lines = []
+        for line in again.stdout:
+            lines.append(line)
+            if "demo: reviewer demo / " in line:
+                break
+    finally:
+        again.send_signal(signal.SIGTERM)
+        rest, _ = again.communicate(timeout=60)
+    second = "".join(lines) + rest
+    assert again.returncode == 0, second
+    assert f"demo: video {video['id']} already here, reused" in second
+    assert [v["id"] for v in await list_videos()] == [video["id"]]
+    assert await User.count().where(User.username == "demo") == 1
+    password = second.split("demo: reviewer demo / ", 1)[1].split()[0]
+    from heaters.services.users import authenticate
+
+    assert (await authenticate("demo", password))["username"] == "demo"
+
 
 def test_wait_shows_one_bar_per_stage() -> None:
     from heaters.cli.waiting import stage_bars
@@ -148,3 +172,21 @@ def test_wait_shows_one_bar_per_stage() -> None:
     assert lines[3].endswith("waiting")
     failed = stage_bars({"id": 7, "state": "detect_failed", "title": "Sea", "progress": {}})
     assert failed[3].endswith("failed") and "100.0%" in failed[2]
+
+
+def test_wait_without_a_terminal_prints_plain_lines() -> None:
+    from heaters.cli.waiting import plain_line
+
+    def encoding(**progress: object) -> dict[str, object]:
+        return {"id": 3, "state": "encoding", "progress": {"stage": "encode", **progress}}
+
+    assert plain_line(encoding(percent=25.0, frames=250, total=1000, seconds=10.0)) == (
+        "video 3: encode 25.0% (250/1000 frames, 30 s left)")
+    assert plain_line(encoding(percent=50.0, frames=500, total=1000, seconds=240.0)) == (
+        "video 3: encode 50.0% (500/1000 frames, 4 min left)")
+    assert plain_line(encoding(percent=100.0, frames=1000, total=1000, seconds=40.0,
+                               step="verifying and indexing")) == (
+        "video 3: encode 100.0% (1000/1000 frames, verifying and indexing)")
+    assert plain_line({"id": 3, "state": "encoding", "progress": {}}) == "video 3: encode starting"
+    assert plain_line(encoding(percent=None, frames=40)) == "video 3: encode started (40 frames)"
+    assert plain_line({"id": 3, "state": "downloaded", "progress": {}}) == "video 3: waiting for encode"

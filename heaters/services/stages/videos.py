@@ -32,6 +32,10 @@ from heaters.services.videos import create_initial_clips
 log = logging.getLogger(__name__)
 
 
+# What a stage does once all its frames or bytes are through, so a follower does not see it stall at 100%.
+FINISHING = {"encode": "verifying and indexing", "download": "storing"}
+
+
 def _reporter(held: Claim, stage: str) -> Any:
     """A progress callback for a media thread: it only swaps a dict; the lease heartbeat writes it out, so the
     database sees at most one progress write per beat however fast the callback fires. It raises
@@ -45,6 +49,8 @@ def _reporter(held: Claim, stage: str) -> Any:
             "stage": stage, "percent": percent, unit: done, "total": total,
             "seconds": round(time.monotonic() - started, 1),
         }
+        if total and done >= total:  # the stage still has work after its last unit: say which
+            held.progress["step"] = FINISHING.get(stage, "finishing")
 
     held.progress = {"stage": stage, "percent": 0.0}
     return report
@@ -170,6 +176,7 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
             f"features {len(result.features)}", "this is a bug; keep the original and report it",
         )
     await held.ensure_held()
+    held.progress = {**(held.progress or {}), "stage": "encode", "percent": 100.0, "step": "storing"}
     # Small objects first: a row names no key before every object exists in full.
     # Moved, not copied: storage gets the very files the encode wrote (a rename on local storage).
     if result.small_path is not None:
