@@ -136,6 +136,14 @@ class Settings:
     review_lease_seconds: int = _setting(
         "HEATERS_REVIEW_LEASE_SECONDS", "How long a reviewer's claim on a video lasts without activity.", 300
     )
+    session_store: Literal["database", "redis"] = _setting(
+        "HEATERS_SESSION_STORE", "Where sign-in sessions live: 'database', or 'redis' (REDIS_URL; sessions then need "
+        "Redis up).", "database",
+    )
+    allow_private_sources: bool = _setting(
+        "HEATERS_ALLOW_PRIVATE_SOURCES", "Allow ingesting file:// URLs and addresses on loopback, link-local and "
+        "private networks (local paths given to the CLI are always allowed).", False,
+    )
     sqlite_timeout: float = _setting(
         "HEATERS_SQLITE_TIMEOUT", "Seconds a SQLite writer waits for the lock before failing.", 30.0
     )
@@ -168,6 +176,11 @@ class Settings:
             from heaters.errors import ConfigError
 
             raise ConfigError(f"HEATERS_MASTER={self.master!r} is not a master kind", "use 'ffv1' or 'original'")
+        if self.session_store not in ("database", "redis"):
+            from heaters.errors import ConfigError
+
+            raise ConfigError(f"HEATERS_SESSION_STORE={self.session_store!r} is not a session store",
+                              "use 'database' or 'redis'")
 
     # Derived values: computed here so every consumer agrees on them.
     @property

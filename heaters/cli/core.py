@@ -272,12 +272,58 @@ def user_add(name: str, role: str, password_stdin: bool) -> None:
     """Create the account NAME (the password is asked for, never taken as an argument)."""
     from heaters.services import users
 
-    if password_stdin or not sys.stdin.isatty():
-        password = sys.stdin.readline().rstrip("\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _read_password(password_stdin)
     user_id = run_db(lambda _: users.add_user(name, password, role))
     click.echo(f"created {role} {name!r} (id {user_id})")
+
+
+def _read_password(password_stdin: bool) -> str:
+    if password_stdin or not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input instead of a prompt.")
+def user_passwd(name: str, password_stdin: bool) -> None:
+    """Set a new password for NAME; the account's open sessions end."""
+    from heaters.services import users
+
+    password = _read_password(password_stdin)
+    run_db(lambda _: users.set_password(name, password))
+    click.echo(f"changed the password of {name!r}; its sessions have ended")
+
+
+@user.command("role")
+@click.argument("name")
+@click.argument("role", type=click.Choice(["reviewer", "operator"]))
+def user_role(name: str, role: str) -> None:
+    """Give NAME another role; the account's open sessions end."""
+    from heaters.services import users
+
+    run_db(lambda _: users.set_role(name, role))
+    click.echo(f"{name!r} is now {role}; its sessions have ended")
+
+
+@user.command("disable")
+@click.argument("name")
+def user_disable(name: str) -> None:
+    """Stop NAME from signing in and end its open sessions at once."""
+    from heaters.services import users
+
+    run_db(lambda _: users.set_active(name, False))
+    click.echo(f"disabled {name!r}; its sessions have ended")
+
+
+@user.command("enable")
+@click.argument("name")
+def user_enable(name: str) -> None:
+    """Let a disabled account NAME sign in again."""
+    from heaters.services import users
+
+    run_db(lambda _: users.set_active(name, True))
+    click.echo(f"enabled {name!r}")
 
 
 @user.command("list")

@@ -1,4 +1,7 @@
-"""Piccolo tables. They carry no engine: ``heaters.db.engine.connect`` binds one from the settings."""
+"""Piccolo tables. They carry no engine: ``heaters.db.engine.connect`` binds one from the settings.
+
+Ids are 64-bit (``BigSerial``): the API accepts any id up to ``MAX_ID`` and must never overflow a column.
+"""
 
 from __future__ import annotations
 
@@ -8,8 +11,10 @@ from piccolo.apps.user.tables import BaseUser
 from piccolo.columns import (
     JSON,
     BigInt,
+    BigSerial,
     Boolean,
     Bytea,
+    DoublePrecision,
     ForeignKey,
     Integer,
     Real,
@@ -41,10 +46,12 @@ def is_reviewable(video: dict[str, object]) -> bool:
     if video["state"] == "ready":
         return int(video["total_frames"]) > 0  # type: ignore[call-overload]
     return video["state"] == "encoding" and bool(video.get("proxy_index_key"))
+MAX_ID = 2**63 - 1  # BIGINT
+MAX_FRAME = 2**31 - 1  # frame numbers and versions are INTEGER columns
 
 
 class SourceVideo(Table, tablename="source_video"):
-    id: Serial
+    id = BigSerial(primary_key=True)
     title = Varchar(length=500, default="")
     source = Text(default="")
     state = Varchar(length=32, default="new", index=True)
@@ -64,6 +71,8 @@ class SourceVideo(Table, tablename="source_video"):
     proxy_key = Varchar(length=500, default="")
     proxy_index_key = Varchar(length=500, default="")
     features_key = Varchar(length=500, default="")
+    # "<user>:<Idempotency-Key>" of the request that created the video: a retried request finds it again.
+    idempotency_key = Varchar(length=300, null=True, default=None, unique=True)
     cut_version = Integer(default=0)
     review_user = Varchar(length=100, default="")  # reviewer holding the review claim
     review_lease_until = Timestamptz(null=True, default=None)
@@ -72,7 +81,7 @@ class SourceVideo(Table, tablename="source_video"):
 
 
 class Clip(Table, tablename="clip"):
-    id: Serial
+    id = BigSerial(primary_key=True)
     source_video = ForeignKey(references=SourceVideo)
     start_frame = Integer()
     end_frame = Integer()
@@ -95,7 +104,7 @@ class Clip(Table, tablename="clip"):
 class CutOperation(Table, tablename="cut_operation"):
     """Append-only audit log of every cut and review decision."""
 
-    id: Serial
+    id = BigSerial(primary_key=True)
 
     source_video = ForeignKey(references=SourceVideo)
     kind = Varchar(length=16)
@@ -111,7 +120,7 @@ class CutOperation(Table, tablename="cut_operation"):
 
 
 class Artifact(Table, tablename="artifact"):
-    id: Serial
+    id = BigSerial(primary_key=True)
     clip = ForeignKey(references=Clip)
     kind = Varchar(length=32)  # "keyframe" or "export"
     key = Varchar(length=500)
@@ -121,7 +130,7 @@ class Artifact(Table, tablename="artifact"):
 
 
 class Embedding(Table, tablename="embedding"):
-    id: Serial
+    id = BigSerial(primary_key=True)
     clip = ForeignKey(references=Clip)
     model = Varchar(length=100)
     dim = Integer()
@@ -160,9 +169,29 @@ class User(BaseUser, tablename="heaters_user"):
     """A login: Piccolo's hashed-password user plus a role."""
 
     role = Varchar(length=16, default="reviewer")
+    # Bumped by a password change, a role change or disabling: sessions signed in before are void.
+    session_epoch = Integer(default=0)
 
 
-ALL_TABLES: tuple[type[Table], ...] = (SourceVideo, Clip, CutOperation, Artifact, Embedding, User, Segment)
+class StoredValue(Table, tablename="heaters_store"):
+    """A key-value store with expiry (server-side sessions unless they are kept in Redis)."""
+
+    key = Varchar(length=255, primary_key=True)
+    value = Bytea()
+    expires_at = DoublePrecision(null=True, default=None)  # Unix time; None: never
+
+
+class Counter(Table, tablename="heaters_counter"):
+    """Counters over a time window shared by every web process (failed sign-ins per client and name)."""
+
+    key = Varchar(length=255, primary_key=True)
+    hits = Integer(default=0)
+    window_ends = DoublePrecision(default=0.0)  # Unix time
+
+
+ALL_TABLES: tuple[type[Table], ...] = (
+    SourceVideo, Clip, CutOperation, Artifact, Embedding, User, Segment, StoredValue, Counter,
+)
 
 # The pipeline table names its tables; this is where the names meet the Piccolo classes. (Typed loosely:
 # code using it reaches for the columns every stage table has: id, state, attempts, lease_until, error.)

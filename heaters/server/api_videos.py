@@ -9,7 +9,7 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, QueryParameter
+from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
 
 from heaters.errors import BadInput, Conflict, NotFound
 from heaters.server.auth import operator_only
@@ -62,8 +62,15 @@ class VideoController(Controller):
         status_code=201,
         summary="Ingest a video: JSON {url, title?} or a multipart form with `file` (and `title`)",
     )
-    async def create(self, request: Request[Any, Any, State]) -> dict[str, Any]:
+    async def create(
+        self,
+        request: Request[Any, Any, State],
+        idempotency_key: Annotated[str | None, HeaderParameter(
+            name="Idempotency-Key", min_length=1, max_length=200,
+            description="Any unique string: repeating a request with the same key returns the first video")] = None,
+    ) -> dict[str, Any]:
         content_type, _ = request.content_type
+        key = f"{username(request)}:{idempotency_key}" if idempotency_key else None
         if content_type == "application/json":
             try:
                 body = await request.json()
@@ -72,14 +79,14 @@ class VideoController(Controller):
             if not isinstance(body, dict) or not isinstance(body.get("url"), str):
                 raise BadInput('give the video\'s address as {"url": "https://…"}')
             state = request.app.state
-            video_id = await ingest_url(state.settings, state.storage, body["url"], str(body.get("title") or ""))
+            video_id = await ingest_url(state.settings, state.storage, body["url"], str(body.get("title") or ""), key)
         elif content_type == "multipart/form-data" and request.headers.get("x-csrftoken"):
             # Token in the header: the body is untouched, so the file streams to disk as it arrives.
             state = request.app.state
-            video_id = await ingest_streamed(state.settings, state.storage, request)
+            video_id = await ingest_streamed(state.settings, state.storage, request, key)
         elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             state = request.app.state
-            video_id = await ingest_form(state.settings, state.storage, await request.form())
+            video_id = await ingest_form(state.settings, state.storage, await request.form(), key)
         else:
             raise BadInput(f"cannot ingest a {content_type or 'bodyless'} request", "send JSON or a multipart form")
         return video_json(await videos_service.get_video(video_id), {})

@@ -14,7 +14,6 @@ from pathlib import Path
 from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
-from litestar.middleware import DefineMiddleware
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -26,7 +25,7 @@ from heaters.server.api_clips import ClipController
 from heaters.server.api_cuts import CutController
 from heaters.server.api_review import EventsController, ReviewController
 from heaters.server.api_videos import IndexCache, VideoController
-from heaters.server.auth import SecureCookies, derive_key, load_secret_key, session_auth
+from heaters.server.auth import derive_key, load_secret_key, secure_cookies_outermost, session_auth, session_config
 from heaters.server.errors import EXCEPTION_HANDLERS
 from heaters.server.events import CutVersionHub
 from heaters.server.health import HealthController
@@ -38,6 +37,7 @@ from heaters.server.pages import (
     VideoPageController,
 )
 from heaters.server.pages_auth import AuthController, UserPageController
+from heaters.server.sessions import session_store
 from heaters.server.throttle import LoginThrottle
 from heaters.services import queue
 from heaters.services.broker import try_broker
@@ -68,7 +68,8 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
                     broker.close()
                 await hub.close()
 
-    auth = session_auth(secret)
+    sessions = session_config()
+    auth = session_auth(sessions)
     return Litestar(
         route_handlers=[
             AuthController, UserPageController, DashboardController, ReviewPageController, VideoPageController,
@@ -78,8 +79,8 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
                                        send_as_attachment=False),
         ],
         lifespan=[lifespan],
-        on_app_init=[auth.on_app_init],
-        middleware=[DefineMiddleware(SecureCookies)],
+        on_app_init=[auth.on_app_init, secure_cookies_outermost],
+        stores={sessions.store: session_store(settings)},
         csrf_config=CSRFConfig(
             secret=derive_key(secret, "csrf").hex(), cookie_name="csrftoken", header_name="x-csrftoken",
             cookie_samesite="lax", cookie_httponly=False,  # the page's script reads it to send the header
@@ -92,7 +93,8 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "storage": create_storage(settings), "hub": hub,
-                     "index_cache": IndexCache(), "login_throttle": LoginThrottle()}),
+                     "index_cache": IndexCache(), "login_throttle": LoginThrottle(),
+                     "session_config": sessions}),
     )
 
 

@@ -1,7 +1,8 @@
 """Logins, sessions, roles and cookie hardening.
 
-The session is a signed and encrypted cookie holding only the user id; every request looks the user up again,
-so a deactivated account or a changed role takes effect at once. Everything needs a login except the login
+Sessions live on the server (``heaters.server.sessions``) and hold the user id and the user's session epoch;
+every request looks the user up again, so logging out, a password or role change and a disabled account end
+the user's sessions at once. Everything needs a login except the login
 page, the health check and static files. Operators may also ingest, retry and manage users.
 """
 
@@ -14,13 +15,15 @@ import secrets
 from pathlib import Path
 from typing import Any
 
+from litestar.config.app import AppConfig
 from litestar.connection import ASGIConnection
 from litestar.handlers.base import BaseRouteHandler
-from litestar.middleware.session.client_side import CookieBackendConfig
+from litestar.middleware import DefineMiddleware
 from litestar.security.session_auth import SessionAuth
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from heaters.errors import Forbidden
+from heaters.server.sessions import SessionConfig
 from heaters.services import users
 from heaters.settings import Settings
 
@@ -65,25 +68,30 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
     if not isinstance(user_id, int):
         return None
     row = await users.get_user(user_id)
-    if row is None or not row["active"]:
+    if row is None or not row["active"] or row["session_epoch"] != session.get("epoch"):
         return None
     return {"id": row["id"], "username": row["username"], "role": row["role"]}
 
 
-def session_auth(secret: str) -> SessionAuth[Any, Any]:
+def session_config() -> SessionConfig:
+    return SessionConfig(key=SESSION_COOKIE, max_age=SESSION_DAYS * 24 * 3600, httponly=True, samesite="lax")
+
+
+def session_auth(config: SessionConfig) -> SessionAuth[Any, Any]:
     return SessionAuth(
-        session_backend_config=CookieBackendConfig(
-            secret=derive_key(secret, "session"),
-            key=SESSION_COOKIE,
-            max_age=SESSION_DAYS * 24 * 3600,
-            httponly=True,
-            samesite="lax",
-        ),
+        session_backend_config=config,
         retrieve_user_handler=retrieve_user,
         exclude=PUBLIC_PATHS,
         # Litestar skips HEAD by default; media HEAD requests must be authenticated like GETs.
         exclude_http_methods=["OPTIONS"],
     )
+
+
+def secure_cookies_outermost(app_config: AppConfig) -> AppConfig:
+    """Put ``SecureCookies`` around every other middleware, the session middleware included (which the
+    session auth inserts first), so the session cookie is marked too."""
+    app_config.middleware.insert(0, DefineMiddleware(SecureCookies))
+    return app_config
 
 
 def operator_only(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:

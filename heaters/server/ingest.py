@@ -1,9 +1,10 @@
 """Turning a submitted URL or uploaded file into a new video, through ``heaters.services.ingest``.
 
-Only http(s) URLs are accepted from the web: the ingest service also takes local paths and ``file://`` URLs
-(for the CLI), which from a browser would let a user make the server read its own files. An upload is spooled
-to a private temporary directory under the data dir, stored as the video's original by the service (so workers
-on other machines can read it), and the spooled copy is removed.
+Only http(s) URLs are accepted from the web: the ingest service also takes local paths (for the CLI), which
+from a browser would let a user make the server read its own files; which URLs are allowed is the service's
+policy. An upload is spooled to a private temporary directory under the data dir, put into storage by the
+service before its row exists (so workers on other machines can read it), and the spooled copy is removed.
+``key`` is the request's idempotency key (scoped to the user), or None.
 """
 
 from __future__ import annotations
@@ -41,14 +42,17 @@ def _title(value: Any) -> str | None:
     return str(value or "").strip()[:500] or None
 
 
-async def ingest_url(settings: Settings, storage: Storage, url: str, title: str = "") -> int:
-    return await ingest_service.ingest(settings, storage, check_url(url), title=_title(title))
+async def ingest_url(settings: Settings, storage: Storage, url: str, title: str = "", key: str | None = None) -> int:
+    return await ingest_service.ingest(settings, storage, check_url(url), title=_title(title), idempotency_key=key)
 
 
-async def _store(settings: Settings, storage: Storage, path: Path, filename: str, title: str | None) -> int:
+async def _store(
+    settings: Settings, storage: Storage, path: Path, filename: str, title: str | None, key: str | None
+) -> int:
     if path.stat().st_size == 0:
         raise BadInput(f"the uploaded file {filename!r} is empty", "choose a video file")
-    return await ingest_service.ingest_file(settings, storage, path, title=title, filename=safe_filename(filename))
+    return await ingest_service.ingest_file(settings, storage, path, title=title, filename=safe_filename(filename),
+                                            idempotency_key=key)
 
 
 def _spool(settings: Settings) -> Path:
@@ -57,24 +61,24 @@ def _spool(settings: Settings) -> Path:
     return Path(tempfile.mkdtemp(dir=root))  # 0700: other local users cannot read uploads
 
 
-async def ingest_streamed(settings: Settings, storage: Storage, request: Any) -> int:
+async def ingest_streamed(settings: Settings, storage: Storage, request: Any, key: str | None = None) -> int:
     """A multipart request whose body is still unread: stream ``file`` to disk, or take ``url``."""
     spool = await asyncio.to_thread(_spool, settings)
     try:
         form = await read_streamed_form(request, spool)
         upload = form.files.get("file")
         if upload is not None:
-            return await _store(settings, storage, upload.path, upload.filename, _title(form.fields.get("title")))
-        return await _ingest_url_field(settings, storage, form.fields)
+            return await _store(settings, storage, upload.path, upload.filename, _title(form.fields.get("title")), key)
+        return await _ingest_url_field(settings, storage, form.fields, key)
     finally:
         await asyncio.to_thread(shutil.rmtree, spool, True)
 
 
-async def ingest_form(settings: Settings, storage: Storage, form: Any) -> int:
+async def ingest_form(settings: Settings, storage: Storage, form: Any, key: str | None = None) -> int:
     """A form the framework already parsed (a plain HTML form post): ``file`` or ``url``, and ``title``."""
     upload = form.get("file")
     if not (isinstance(upload, UploadFile) and upload.filename):
-        return await _ingest_url_field(settings, storage, form)
+        return await _ingest_url_field(settings, storage, form, key)
     spool = await asyncio.to_thread(_spool, settings)
     try:
         path = spool / safe_filename(upload.filename)
@@ -85,13 +89,13 @@ async def ingest_form(settings: Settings, storage: Storage, form: Any) -> int:
                 shutil.copyfileobj(upload.file, out, 1024 * 1024)
 
         await asyncio.to_thread(copy)
-        return await _store(settings, storage, path, upload.filename, _title(form.get("title")))
+        return await _store(settings, storage, path, upload.filename, _title(form.get("title")), key)
     finally:
         await asyncio.to_thread(shutil.rmtree, spool, True)
 
 
-async def _ingest_url_field(settings: Settings, storage: Storage, fields: Any) -> int:
+async def _ingest_url_field(settings: Settings, storage: Storage, fields: Any, key: str | None = None) -> int:
     url = str(fields.get("url") or "")
     if not url.strip():
         raise BadInput("give a URL or choose a file", "fill in one of the two fields")
-    return await ingest_url(settings, storage, url, str(fields.get("title") or ""))
+    return await ingest_url(settings, storage, url, str(fields.get("title") or ""), key)

@@ -3,7 +3,8 @@
 Local storage is served here with byte ranges (the player fetches single frames by Range), built on
 ``heaters.server.ranges``. S3 storage answers with a redirect to a presigned URL (or the CDN for proxies), so
 media bytes never pass through the web process. A key can never leave the storage root: ``validate_key``
-refuses ``..``, absolute and empty segments, and local storage refuses symlinks pointing outside.
+refuses ``..``, absolute and empty segments, and local storage refuses symlinks pointing outside. Originals
+(whatever was downloaded or uploaded, unchecked) are for operators only.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from litestar.datastructures import State
 from litestar.params import FromPath
 from litestar.response import Redirect, Stream
 
-from heaters.errors import NotFound
+from heaters.errors import Forbidden, NotFound
+from heaters.server.auth import is_operator
 from heaters.server.ranges import aiter_file, plan_from_headers
 from heaters.storage import Kind, validate_key
 
@@ -55,6 +57,8 @@ class MediaController(Controller):
     @route("/{key:path}", http_method=["GET", "HEAD"], summary="A stored file, with HTTP Range support")
     async def media(self, request: Request[Any, Any, State], key: FromPath[str]) -> Response[Any]:
         key = validate_key(key.removeprefix("/"))
+        if kind_of(key) == "original" and not is_operator(request.user):
+            raise Forbidden("originals are for operators", "review the proxy; an operator can fetch the original")
         storage = request.app.state.storage
         pieces = PIECES_PROXY.fullmatch(key)
         if pieces is not None:

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from heaters.errors import HeatersError, Unauthorized
 from heaters.server.auth import operator_only, safe_next
+from heaters.server.sessions import start_new_session
 from heaters.server.throttle import LoginThrottle
 from heaters.server.views import flash, page
 from heaters.services import users
@@ -34,24 +35,27 @@ class AuthController(Controller):
         target = safe_next(data.get("next"))
         name = (data.get("username") or "").strip()
         throttle: LoginThrottle = request.app.state.login_throttle
-        key = f"{request.client.host if request.client else '?'}:{name.lower()}"
-        wait = throttle.retry_after(key)
+        client = request.client.host if request.client else "?"
+        wait = await throttle.retry_after(client, name)
         if wait:
-            error = f"too many failed sign-ins; try again in {int(wait) + 1} seconds"
-            return page(request, "login.html", status_code=429, next=target, username=name, error=error)
+            seconds = int(wait) + 1
+            error = f"too many failed sign-ins; try again in {seconds} seconds"
+            response = page(request, "login.html", status_code=429, next=target, username=name, error=error)
+            response.headers["Retry-After"] = str(seconds)
+            return response
         try:
             user = await users.authenticate(name, data.get("password") or "")
         except Unauthorized as exc:
-            throttle.failed(key)
+            await throttle.failed(client, name)
             return page(request, "login.html", status_code=401, next=target, username=name, error=exc.message)
-        throttle.succeeded(key)
-        # A fresh session on login: nothing from before the login carries over.
-        request.set_session({"user_id": user["id"]})
+        await throttle.succeeded(client, name)
+        # A fresh session id on login: nothing from before the login carries over.
+        await start_new_session(request, {"user_id": user["id"], "epoch": user["session_epoch"]})
         return Redirect(target, status_code=303)
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, State]) -> Redirect:
-        request.clear_session()
+        request.clear_session()  # deletes the session from the store: its cookie signs nobody in any more
         return Redirect("/login", status_code=303)
 
 

@@ -1,43 +1,41 @@
-"""Slow down password guessing: a bounded number of failed logins per client and name in a time window.
+"""Slow down password guessing: bounded failed sign-ins per client address, and per client and name.
 
-Kept in the server process's memory: enough for one web process, and the slow password hash already limits
-guessing across several; a shared store would be the next step for many web processes.
+The per-client bound holds across all names, so spraying a new name each time is limited too. Counts live in
+the database (``heaters.db.kv``), so every web process shares them. Checked before any password is hashed: a
+throttled attempt costs two small queries.
 """
 
 from __future__ import annotations
 
 import time
-from collections import deque
-from collections.abc import Callable
+
+from heaters.db import kv
 
 
 class LoginThrottle:
-    """Allow ``limit`` failures per key within ``window`` seconds; refuse further tries until the oldest ages out."""
+    """Allow ``per_name`` failures per client and name, and ``per_client`` per client, each ``window`` seconds."""
 
-    def __init__(self, limit: int = 5, window: float = 300.0, clock: Callable[[], float] = time.monotonic) -> None:
-        self.limit = limit
+    def __init__(self, per_name: int = 5, per_client: int = 20, window: float = 300.0) -> None:
+        self.per_name = per_name
+        self.per_client = per_client
         self.window = window
-        self.clock = clock
-        self._failures: dict[str, deque[float]] = {}
 
-    def retry_after(self, key: str) -> float:
-        """Seconds until ``key`` may try again (0: it may try now)."""
-        failures = self._recent(key)
-        if len(failures) < self.limit:
-            return 0.0
-        return max(0.0, failures[0] + self.window - self.clock())
+    def _keys(self, client: str, name: str) -> list[tuple[str, int]]:
+        return [(f"signin:{client}", self.per_client), (f"signin:{client}:{name.lower()[:150]}", self.per_name)]
 
-    def failed(self, key: str) -> None:
-        self._recent(key).append(self.clock())
-        if len(self._failures) > 10_000:  # bound memory under a spray of names
-            for stale in [k for k in self._failures if not self._recent(k)]:
-                del self._failures[stale]
+    async def retry_after(self, client: str, name: str) -> float:
+        """Seconds until this client may try this name again (0: it may try now)."""
+        wait = 0.0
+        for key, limit in self._keys(client, name):
+            count, ends = await kv.count(key)
+            if count >= limit:
+                wait = max(wait, ends - time.time())
+        return max(0.0, wait)
 
-    def succeeded(self, key: str) -> None:
-        self._failures.pop(key, None)
+    async def failed(self, client: str, name: str) -> None:
+        for key, _ in self._keys(client, name):
+            await kv.hit(key, self.window)
 
-    def _recent(self, key: str) -> deque[float]:
-        failures = self._failures.setdefault(key, deque())
-        while failures and failures[0] + self.window <= self.clock():
-            failures.popleft()
-        return failures
+    async def succeeded(self, client: str, name: str) -> None:
+        """Forget the failures for this name (the client's overall count stays)."""
+        await kv.reset(self._keys(client, name)[1][0])

@@ -1,95 +1,93 @@
 """Creating a video from what a person hands over: a URL, a ``file://`` URL, a local path or an uploaded file.
 
-URLs become a ``new`` row and are downloaded by the download stage (yt-dlp, on a worker). Files are copied
-into storage right here, like an upload, so they work whether the workers run on this machine or elsewhere;
-the download stage then only checks that the stored original is a usable video. Either way a bad source ends
-as ``download_failed`` with a readable error on the row, which is where the UIs look.
+URLs become a ``new`` row and are downloaded by the download stage (yt-dlp, on a worker); ``source_policy``
+decides which URLs are allowed. Files are put into storage first (``originals/…``) and only then is the row
+committed, naming the stored key, so any worker on any machine can process it and no row names a path of the
+machine that received it. A bad source ends as ``download_failed`` with a readable error on the row.
+
+``idempotency_key`` makes creation repeatable: a second request with the same key returns the first video.
 """
 
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+import uuid
 from pathlib import Path
 
 from heaters.db.tables import SourceVideo
 from heaters.errors import BadInput, DownloadError
 from heaters.services import queue
 from heaters.services.download import local_path_of, title_from_name
-from heaters.services.review import now
-from heaters.services.stages.context import original_key
-from heaters.services.videos import create_video
+from heaters.services.source_policy import check_source_url
+from heaters.services.stages.context import safe_name
 from heaters.settings import Settings
 from heaters.storage import Storage
 
+# The stored key must exist before the row, so it cannot carry the video id: a random folder instead.
+UPLOAD_PREFIX = "originals/upload-"
 
-async def ingest(settings: Settings, storage: Storage, source: str, *, title: str | None = None) -> int:
-    """Register ``source`` for the pipeline and return the new video's id."""
+
+async def ingest(
+    settings: Settings, storage: Storage, source: str, *, title: str | None = None,
+    idempotency_key: str | None = None,
+) -> int:
+    """Register ``source`` for the pipeline and return the video's id."""
     source = source.strip()
     if not source:
         raise BadInput("the source is empty", "give a URL, a file:// URL or a path")
+    if existing := await _existing(idempotency_key):
+        return existing
     path = local_path_of(source)
+    if source.lower().startswith("file:") or (path is None and source.lower().startswith(("http://", "https://"))):
+        await asyncio.to_thread(check_source_url, settings, source)
     if path is not None:
-        return await ingest_file(settings, storage, path, title=title)
+        return await ingest_file(settings, storage, path, title=title, idempotency_key=idempotency_key)
     if not source.lower().startswith(("http://", "https://")):
         raise DownloadError(
             f"{source} is not a web address or a file", "give an http(s):// URL, a file:// URL or a path"
         )
-    video_id = await create_video(title or "", source=source, state="new")
-    queue.enqueue("download", video_id)
-    return video_id
+    return await _create(title or "", source=source, original_key="", idempotency_key=idempotency_key)
 
 
 async def ingest_file(
     settings: Settings, storage: Storage, path: Path, *, title: str | None = None, filename: str | None = None,
-    source: str | None = None,
+    idempotency_key: str | None = None,
 ) -> int:
     """Store a local or uploaded file as a new video's original and queue it; return the video's id.
 
-    ``filename`` is the name the user gave (uploads arrive under temporary names); ``source`` is recorded on
-    the row (default: the file's absolute path).
+    ``filename`` is the name the user gave (uploads arrive under temporary names); the row records it as
+    ``upload:<name>``, never the local path.
     """
     path = Path(path).expanduser()
     if not path.is_file():
         raise DownloadError(f"{path} is not a file", "check the path")
-    name = filename or path.name
-    # The row exists (so the UIs show the transfer) but in a working state with a lease, so no worker takes
-    # it before the original is stored; if this process dies midway, the lease runs out and the download
-    # stage takes over from the recorded path.
-    video_id = await create_video(
-        title or title_from_name(name), source=source or str(path.resolve()), state="downloading"
-    )
-    await SourceVideo.update(
-        {SourceVideo.lease_until: now() + timedelta(seconds=settings.lease_seconds),
-         SourceVideo.progress: {"stage": "upload", "percent": 0.0}}
-    ).where(SourceVideo.id == video_id)
-    key = original_key(video_id, name)
+    if existing := await _existing(idempotency_key):
+        return existing
+    name = safe_name(filename or path.name)
+    key = f"{UPLOAD_PREFIX}{uuid.uuid4().hex}/{name}"
     await asyncio.to_thread(storage.put_file, key, path, "original")
-    size = path.stat().st_size
-    await SourceVideo.update(
-        {SourceVideo.state: "new", SourceVideo.original_key: key, SourceVideo.lease_until: None,
-         SourceVideo.progress: {"stage": "upload", "percent": 100.0, "bytes": size, "total": size},
-         SourceVideo.updated_at: now()}
-    ).where((SourceVideo.id == video_id) & (SourceVideo.state == "downloading"))
-    queue.enqueue("download", video_id)
-    return video_id
+    return await _create(title or title_from_name(name), source=f"upload:{name}", original_key=key,
+                         idempotency_key=idempotency_key)
 
 
-async def create_video_from_source(
-    source: str, *, title: str | None = None, settings: Settings | None = None, storage: Storage | None = None
-) -> int:
-    """Like ``ingest``; without ``settings``/``storage`` a local file is not copied here but by the download
-    stage on a worker (which must then see the same file system, as with the embedded default)."""
-    if settings is not None and storage is not None:
-        return await ingest(settings, storage, source, title=title)
-    source = source.strip()
-    path = local_path_of(source)
-    if path is None and not source.lower().startswith(("http://", "https://")):
-        raise DownloadError(
-            f"{source} is not a web address or a file", "give an http(s):// URL, a file:// URL or a path"
-        )
-    if path is not None and not path.is_file():
-        raise DownloadError(f"{path} is not a file", "check the path")
-    video_id = await create_video(title or (title_from_name(path) if path else ""), source=source, state="new")
+async def _existing(idempotency_key: str | None) -> int | None:
+    if not idempotency_key:
+        return None
+    row = await SourceVideo.select(SourceVideo.id).where(SourceVideo.idempotency_key == idempotency_key).first()
+    return int(row["id"]) if row else None
+
+
+async def _create(title: str, *, source: str, original_key: str, idempotency_key: str | None) -> int:
+    """Insert the ``new`` row (the commit) and queue its download; a concurrent twin request gets the first row."""
+    try:
+        rows = await SourceVideo.insert(
+            SourceVideo(title=title, source=source, state="new", original_key=original_key,
+                        idempotency_key=idempotency_key or None)
+        ).returning(SourceVideo.id)
+    except Exception:
+        if existing := await _existing(idempotency_key):  # the unique key was taken a moment ago
+            return existing
+        raise
+    video_id = int(rows[0]["id"])
     queue.enqueue("download", video_id)
     return video_id

@@ -33,6 +33,7 @@ from heaters.media.synthetic import ShotSpec, make_video, read_frame_number
 from heaters.media.transcode import transcode
 from heaters.settings import Settings
 from heaters.storage import create_storage
+from tests.conftest import TABLES
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -40,7 +41,6 @@ CHROMIUM_ARGS = [
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
-TABLES = "source_video, clip, cut_operation, artifact, embedding, heaters_user"
 PASSWORD = "correct horse battery"
 
 T = TypeVar("T")

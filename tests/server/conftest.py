@@ -8,9 +8,10 @@ on SQLite the same code path is used so that both databases run identical tests.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
+from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
@@ -21,6 +22,7 @@ from heaters.server.app import create_app
 from heaters.services import users
 from heaters.services import videos as videos_service
 from heaters.settings import Settings
+from tests.server.live import RedisServer
 
 T = TypeVar("T")
 PASSWORD = "correct-horse"
@@ -116,3 +118,11 @@ def sse_events(raw: str) -> list[tuple[str, dict[str, Any]]]:
         if data:
             events.append((name, json.loads("\n".join(data))))
     return events
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A private Redis for this test alone (it may stop it to play an outage)."""
+    server = RedisServer(tmp_path).start()
+    yield server
+    server.stop()

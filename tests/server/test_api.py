@@ -314,10 +314,11 @@ async def test_operator_ingests_an_upload(operator: Web, csrf_in: str) -> None:
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["state"] == "new" and body["title"] == "My Clip"
-    # Stored as the video's original in storage, byte for byte; the spooled copy is gone.
+    # Stored as the video's original in storage, byte for byte; the spooled copy is gone; no host path recorded.
     video = operator.video(body["id"])
     stored = operator.settings.resolved_storage_dir / video["original_key"]
-    assert video["original_key"].startswith(f"originals/{body['id']}/") and stored.read_bytes() == payload
+    assert video["original_key"].startswith("originals/") and stored.read_bytes() == payload
+    assert video["source"] == "upload:My_Clip.mp4"
     assert list((operator.settings.data_dir / "uploads").rglob("*")) == []
     empty = await operator.client.post("/api/videos", files={"file": ("e.mp4", b"", "video/mp4")}, data=data)
     assert empty.status_code == 400

@@ -84,22 +84,29 @@ async def test_password_guessing_is_throttled(web: Web) -> None:
         return response.status_code
 
     assert [await attempt(f"guess-{n}") for n in range(5)] == [401] * 5
-    assert await attempt("correct-horse") == 429  # even the right password waits once the limit is reached
+    refused = await web.client.post(
+        "/login", data={"username": "rita", "password": PASSWORD, "_csrf_token": web.csrf}, follow_redirects=False
+    )
+    assert refused.status_code == 429  # even the right password waits once the limit is reached
+    assert 290 < int(refused.headers["retry-after"]) <= 301
     assert (await web.client.get("/api/videos")).status_code == 401
 
 
-def test_throttle_window_ages_out() -> None:
+async def test_throttle_counts_per_client_across_names_and_windows_end(db: Settings) -> None:
     from heaters.server.throttle import LoginThrottle
 
-    now = [0.0]
-    throttle = LoginThrottle(limit=2, window=60, clock=lambda: now[0])
-    throttle.failed("k")
-    throttle.failed("k")
-    assert throttle.retry_after("k") == 60
-    now[0] = 30
-    assert throttle.retry_after("k") == 30 and throttle.retry_after("other") == 0
-    now[0] = 61
-    assert throttle.retry_after("k") == 0
+    throttle = LoginThrottle(per_name=2, per_client=3, window=300)
+    await throttle.failed("10.0.0.1", "rita")
+    await throttle.failed("10.0.0.1", "rita")
+    assert 299 < await throttle.retry_after("10.0.0.1", "Rita") <= 300  # names compare without case
+    assert await throttle.retry_after("10.0.0.1", "otto") == 0
+    await throttle.failed("10.0.0.1", "otto")  # a third name-spraying failure: the client itself waits now
+    assert await throttle.retry_after("10.0.0.1", "someone-new") > 0
+    assert await throttle.retry_after("10.0.0.2", "rita") == 0
+
+    ended = LoginThrottle(per_name=1, per_client=1, window=-1)  # every window is already over
+    await ended.failed("10.0.0.3", "rita")
+    assert await ended.retry_after("10.0.0.3", "rita") == 0
 
 
 async def test_login_page_escapes_what_it_echoes(web: Web) -> None:
