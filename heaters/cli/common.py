@@ -12,13 +12,12 @@ from typing import Any, NoReturn, TypeVar
 import click
 
 from heaters.errors import ConfigError, HeatersError, InvalidCut, NotFound
+from heaters.limits import MAX_FRAME, MAX_ID  # a larger number cannot name a row or a frame anywhere
 from heaters.settings import Settings
 
 DEBUG = False  # --debug / HEATERS_DEBUG: let unexpected errors raise with their traceback
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 110}
 T = TypeVar("T")
-# Row ids are 32-bit on PostgreSQL (serial); a larger number cannot name a row anywhere.
-MAX_ID = 2**31 - 1
 NO_DATA_HINT = ("point at your data with HEATERS_DATA_DIR (or DATABASE_URL), "
                 "or start here with `heaters up` (or `heaters migrate`)")
 
@@ -50,7 +49,7 @@ class Frame(click.ParamType):
             number = int(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a frame number", param, ctx)
-        if not -MAX_ID <= number <= MAX_ID:
+        if not -MAX_FRAME <= number <= MAX_FRAME:
             fail(InvalidCut(f"frame {number} is out of range", "see `heaters cuts list VIDEO` for the frame count"))
         return number
 
@@ -150,7 +149,7 @@ def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def version_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--expected-version", type=int, default=None,
+        "--expected-version", type=FRAME, default=None,
         help="Refuse (exit 2) unless the video is still at this cut_version.",
     )(f)
 

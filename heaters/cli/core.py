@@ -240,7 +240,8 @@ def validate(video: int | None, as_json: bool) -> None:
 @click.argument("video", type=ROW_ID, required=False)
 @click.option("--user", help="Only operations by this user.")
 @click.option("--kind", type=click.Choice(["add", "remove", "move", "approve", "skip", "reject", "undo", "redo"]))
-@click.option("--limit", default=50, show_default=True, help="How many operations, newest first.")
+@click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True,
+              help="How many operations, newest first.")
 @json_option
 def audit(video: int | None, user: str | None, kind: str | None, limit: int, as_json: bool) -> None:
     """Show the audit log of cut operations and review decisions."""

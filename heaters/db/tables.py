@@ -1,6 +1,6 @@
 """Piccolo tables. They carry no engine: ``heaters.db.engine.connect`` binds one from the settings.
 
-Ids are 64-bit (``BigSerial``): the API accepts any id up to ``MAX_ID`` and must never overflow a column.
+Ids are 64-bit (``BigSerial``); the edges accept ids up to ``heaters.limits.MAX_ID``.
 """
 
 from __future__ import annotations
@@ -46,8 +46,6 @@ def is_reviewable(video: dict[str, object]) -> bool:
     if video["state"] == "ready":
         return int(video["total_frames"]) > 0  # type: ignore[call-overload]
     return video["state"] == "encoding" and bool(video.get("proxy_index_key"))
-MAX_ID = 2**63 - 1  # BIGINT
-MAX_FRAME = 2**31 - 1  # frame numbers and versions are INTEGER columns
 
 
 class SourceVideo(Table, tablename="source_video"):

@@ -2,38 +2,36 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import JSONBody, QueryParameter
+from msgspec import Meta, Struct
 
 from heaters.errors import Conflict
 from heaters.server.api_cuts import answer
 from heaters.server.auth import operator_only
+from heaters.server.params import ClipId, Frame, Text, Version
 from heaters.server.similar import similar_to
 from heaters.server.views import clip_json
 from heaters.services import retry, review
 from heaters.services import videos as videos_service
 
 
-@dataclass
-class Decision:
-    expected_version: int | None = None
+class Decision(Struct):
+    expected_version: Version | None = None
 
 
-@dataclass
-class Trim:
-    side: str  # "in": `frame` becomes the clip's first frame; "out": its last
-    frame: int
-    expected_version: int | None = None
+class Trim(Struct):
+    side: Annotated[str, Meta(max_length=8)]  # "in": `frame` becomes the clip's first frame; "out": its last
+    frame: Frame
+    expected_version: Version | None = None
 
 
-@dataclass
-class Reopen:
-    reason: str = ""
-    expected_version: int | None = None
+class Reopen(Struct):
+    reason: Text = ""
+    expected_version: Version | None = None
 
 
 async def decide(request: Request[Any, Any, State], clip_id: int, decision: str, data: Decision | None) -> Any:
@@ -47,7 +45,7 @@ class ClipController(Controller):
     tags = ("clips",)
 
     @get("/{clip_id:int}", summary="One clip")
-    async def show(self, clip_id: FromPath[int]) -> dict[str, Any]:
+    async def show(self, clip_id: ClipId) -> dict[str, Any]:
         row = await videos_service.get_clip(clip_id)
         return {
             **clip_json(row),
@@ -58,25 +56,25 @@ class ClipController(Controller):
 
     @post("/{clip_id:int}/approve", status_code=200, summary="Approve the clip (queues its export)")
     async def approve(
-        self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Decision | None] = None
+        self, request: Request[Any, Any, State], clip_id: ClipId, data: JSONBody[Decision | None] = None
     ) -> Any:
         return await decide(request, clip_id, "approve", data)
 
     @post("/{clip_id:int}/skip", status_code=200, summary="Skip the clip")
     async def skip(
-        self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Decision | None] = None
+        self, request: Request[Any, Any, State], clip_id: ClipId, data: JSONBody[Decision | None] = None
     ) -> Any:
         return await decide(request, clip_id, "skip", data)
 
     @post("/{clip_id:int}/reject", status_code=200, summary="Reject the clip")
     async def reject(
-        self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Decision | None] = None
+        self, request: Request[Any, Any, State], clip_id: ClipId, data: JSONBody[Decision | None] = None
     ) -> Any:
         return await decide(request, clip_id, "reject", data)
 
     @post("/{clip_id:int}/trim", status_code=200,
           summary="Set the clip's in or out point at `frame`: one operation cuts and rejects the part cut off")
-    async def trim(self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Trim]) -> Any:
+    async def trim(self, request: Request[Any, Any, State], clip_id: ClipId, data: JSONBody[Trim]) -> Any:
         result = await review.trim(
             clip_id, data.side, data.frame, user=request.user["username"], expected_version=data.expected_version,
             min_length=request.app.state.settings.min_clip_frames,
@@ -86,7 +84,7 @@ class ClipController(Controller):
     @post("/{clip_id:int}/reopen", status_code=200,
           summary="Take an approval back: cancel or withdraw the clip's export, back to pending review")
     async def reopen(
-        self, request: Request[Any, Any, State], clip_id: FromPath[int], data: JSONBody[Reopen | None] = None
+        self, request: Request[Any, Any, State], clip_id: ClipId, data: JSONBody[Reopen | None] = None
     ) -> Any:
         result = await review.reopen(
             clip_id, user=request.user["username"], reason=data.reason if data else "",
@@ -98,7 +96,7 @@ class ClipController(Controller):
     async def similar(
         self,
         request: Request[Any, Any, State],
-        clip_id: FromPath[int],
+        clip_id: ClipId,
         k: Annotated[int, QueryParameter(ge=1, le=100)] = 12,
     ) -> dict[str, Any]:
         return await similar_to(request.app.state.settings, clip_id, k)
@@ -109,7 +107,7 @@ class ClipController(Controller):
         status_code=200,
         summary="Send a failed clip back to the stage that failed (operators)",
     )
-    async def retry(self, clip_id: FromPath[int]) -> dict[str, Any]:
+    async def retry(self, clip_id: ClipId) -> dict[str, Any]:
         row = await videos_service.get_clip(clip_id)
         if not await retry.retry_clip(clip_id):
             raise Conflict(f"clip {clip_id} is {row['state']}, not failed", "only failed clips are retried")

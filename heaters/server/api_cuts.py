@@ -6,33 +6,31 @@ version is refused with 409 and changes nothing, so nobody overwrites a change t
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from litestar import Controller, Request, delete, post, put
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import JSONBody
+from msgspec import Struct
 
+from heaters.server.params import Frame, FrameInPath, Version, VersionQuery, VideoId
 from heaters.server.views import clips_snapshot
 from heaters.services import claims, review
 from heaters.services.withdraw import discard
 
 
-@dataclass
-class NewCut:
-    frame: int
-    expected_version: int | None = None
+class NewCut(Struct):
+    frame: Frame
+    expected_version: Version | None = None
 
 
-@dataclass
-class MovedCut:
-    to: int
-    expected_version: int | None = None
+class MovedCut(Struct):
+    to: Frame
+    expected_version: Version | None = None
 
 
-@dataclass
-class Versioned:
-    expected_version: int | None = None
+class Versioned(Struct):
+    expected_version: Version | None = None
 
 
 async def answer(request: Request[Any, Any, State], result: review.OpResult) -> dict[str, Any]:
@@ -50,7 +48,7 @@ class CutController(Controller):
 
     @post("/cuts", status_code=200, summary="Add a cut: a new clip starts at `frame`")
     async def add(
-        self, request: Request[Any, Any, State], video_id: FromPath[int], data: JSONBody[NewCut]
+        self, request: Request[Any, Any, State], video_id: VideoId, data: JSONBody[NewCut]
     ) -> dict[str, Any]:
         result = await review.add_cut(
             video_id,
@@ -65,9 +63,9 @@ class CutController(Controller):
     async def remove(
         self,
         request: Request[Any, Any, State],
-        video_id: FromPath[int],
-        frame: FromPath[int],
-        expected_version: FromQuery[int | None] = None,
+        video_id: VideoId,
+        frame: FrameInPath,
+        expected_version: VersionQuery = None,
     ) -> dict[str, Any]:
         result = await review.remove_cut(
             video_id, frame, user=request.user["username"], expected_version=expected_version
@@ -76,7 +74,7 @@ class CutController(Controller):
 
     @put("/cuts/{frame:int}", status_code=200, summary="Move the cut at `frame` to `to`")
     async def move(
-        self, request: Request[Any, Any, State], video_id: FromPath[int], frame: FromPath[int], data: JSONBody[MovedCut]
+        self, request: Request[Any, Any, State], video_id: VideoId, frame: FrameInPath, data: JSONBody[MovedCut]
     ) -> dict[str, Any]:
         result = await review.move_cut(
             video_id,
@@ -90,7 +88,7 @@ class CutController(Controller):
 
     @post("/undo", status_code=200, summary="Undo your last operation on this video that is still in effect")
     async def undo(
-        self, request: Request[Any, Any, State], video_id: FromPath[int], data: JSONBody[Versioned | None] = None
+        self, request: Request[Any, Any, State], video_id: VideoId, data: JSONBody[Versioned | None] = None
     ) -> dict[str, Any]:
         version = data.expected_version if data else None
         result = await review.undo(video_id, user=request.user["username"], expected_version=version)
@@ -98,7 +96,7 @@ class CutController(Controller):
 
     @post("/redo", status_code=200, summary="Redo the operation you undid last")
     async def redo(
-        self, request: Request[Any, Any, State], video_id: FromPath[int], data: JSONBody[Versioned | None] = None
+        self, request: Request[Any, Any, State], video_id: VideoId, data: JSONBody[Versioned | None] = None
     ) -> dict[str, Any]:
         version = data.expected_version if data else None
         result = await review.redo(video_id, user=request.user["username"], expected_version=version)

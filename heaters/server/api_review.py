@@ -8,10 +8,10 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from heaters.errors import NotFound
+from heaters.server.params import VideoId
 from heaters.server.views import clip_json, video_json
 from heaters.services import claims
 from heaters.services import videos as videos_service
@@ -44,7 +44,7 @@ class EventsController(Controller):
     tags = ("review",)
 
     @get("/", summary="Server-sent events: `cuts` {cut_version} on every change of the video's clips")
-    async def events(self, request: Request[Any, Any, State], video_id: FromPath[int]) -> ServerSentEvent:
+    async def events(self, request: Request[Any, Any, State], video_id: VideoId) -> ServerSentEvent:
         hub = request.app.state.hub
         current = await hub.current(video_id)
         if current is None:

@@ -9,11 +9,13 @@ from typing import Annotated, Any
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery, HeaderParameter, QueryParameter
+from litestar.params import HeaderParameter, QueryParameter
 
 from heaters.errors import BadInput, Conflict, NotFound
+from heaters.limits import MAX_FRAME
 from heaters.server.auth import operator_only
 from heaters.server.ingest import UPLOAD_LIMIT, ingest_form, ingest_streamed, ingest_url
+from heaters.server.params import AfterId, VideoId
 from heaters.server.views import clip_json, clips_snapshot, video_json
 from heaters.services import claims, retry, status
 from heaters.services import videos as videos_service
@@ -92,7 +94,7 @@ class VideoController(Controller):
         return video_json(await videos_service.get_video(video_id), {})
 
     @get("/{video_id:int}", summary="One video, its clip counts and who is reviewing it")
-    async def show(self, video_id: FromPath[int]) -> dict[str, Any]:
+    async def show(self, video_id: VideoId) -> dict[str, Any]:
         row = await videos_service.get_video(video_id)
         counts: dict[str, int] = {}
         for clip in await videos_service.live_clips(video_id):
@@ -102,16 +104,16 @@ class VideoController(Controller):
         return data
 
     @get("/{video_id:int}/clips", summary="The live clips in frame order, with the video's cut_version")
-    async def clips(self, video_id: FromPath[int]) -> dict[str, Any]:
+    async def clips(self, video_id: VideoId) -> dict[str, Any]:
         return await clips_snapshot(video_id)
 
     @get("/{video_id:int}/index", summary="A window [start, end) of the proxy's frame index")
     async def index(
         self,
         request: Request[Any, Any, State],
-        video_id: FromPath[int],
-        start: Annotated[int, QueryParameter(ge=0)] = 0,
-        end: Annotated[int | None, QueryParameter(ge=1)] = None,
+        video_id: VideoId,
+        start: Annotated[int, QueryParameter(ge=0, le=MAX_FRAME)] = 0,
+        end: Annotated[int | None, QueryParameter(ge=1, le=MAX_FRAME)] = None,
     ) -> dict[str, Any]:
         from heaters.media.frame_index import index_window
 
@@ -138,9 +140,9 @@ class VideoController(Controller):
     @get("/{video_id:int}/audit", summary="The video's cut operations and decisions, newest first")
     async def audit(
         self,
-        video_id: FromPath[int],
+        video_id: VideoId,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
-        after_id: FromQuery[int | None] = None,
+        after_id: AfterId = None,
     ) -> dict[str, Any]:
         await videos_service.get_video(video_id)
         return {"operations": await videos_service.audit_log(video_id, limit=limit, after_id=after_id)}
@@ -151,7 +153,7 @@ class VideoController(Controller):
         status_code=200,
         summary="Send a failed video back to the stage that failed (operators)",
     )
-    async def retry(self, video_id: FromPath[int]) -> dict[str, Any]:
+    async def retry(self, video_id: VideoId) -> dict[str, Any]:
         video = await videos_service.get_video(video_id)
         if not await retry.retry_video(video_id):
             raise Conflict(f"video {video_id} is {video['state']}, not failed", "only failed videos are retried")
@@ -162,13 +164,13 @@ class VideoController(Controller):
         status_code=200,
         summary="Claim the video for review, or renew your claim (409 while someone else holds it)",
     )
-    async def claim(self, request: Request[Any, Any, State], video_id: FromPath[int]) -> dict[str, Any]:
+    async def claim(self, request: Request[Any, Any, State], video_id: VideoId) -> dict[str, Any]:
         info = await claims.claim(video_id, username(request), request.app.state.settings.review_lease_seconds)
         clip = await claims.next_clip(video_id)
         return {**info, "next_clip": clip_json(clip) if clip else None}
 
     @delete("/{video_id:int}/claim", status_code=200, summary="Give the video back to the review queue")
-    async def release(self, request: Request[Any, Any, State], video_id: FromPath[int]) -> dict[str, Any]:
+    async def release(self, request: Request[Any, Any, State], video_id: VideoId) -> dict[str, Any]:
         await videos_service.get_video(video_id)
         released = await claims.release(video_id, username(request))
         return {"video_id": video_id, "released": released}

@@ -26,7 +26,7 @@ from heaters.server.api_cuts import CutController
 from heaters.server.api_review import EventsController, ReviewController
 from heaters.server.api_videos import IndexCache, VideoController
 from heaters.server.auth import derive_key, load_secret_key, secure_cookies_outermost, session_auth, session_config
-from heaters.server.errors import EXCEPTION_HANDLERS
+from heaters.server.errors import EXCEPTION_HANDLERS, declare_errors
 from heaters.server.events import CutVersionHub
 from heaters.server.health import HealthController
 from heaters.server.media import MediaController
@@ -79,7 +79,7 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
                                        send_as_attachment=False),
         ],
         lifespan=[lifespan],
-        on_app_init=[auth.on_app_init, secure_cookies_outermost],
+        on_app_init=[auth.on_app_init, secure_cookies_outermost, declare_errors],
         stores={sessions.store: session_store(settings)},
         csrf_config=CSRFConfig(
             secret=derive_key(secret, "csrf").hex(), cookie_name="csrftoken", header_name="x-csrftoken",
@@ -89,7 +89,7 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
         openapi_config=OpenAPIConfig(
             title="heaters", version=_version(), path="/schema", render_plugins=[SwaggerRenderPlugin()],
             description="Review API: videos, clips, cuts, decisions, live updates. Errors are "
-                        '{"error": kind, "detail": message}. State-changing requests need the x-csrftoken header.',
+                        '{"error", "detail", "fields"?}. State-changing requests need the x-csrftoken header.',
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "storage": create_storage(settings), "hub": hub,

@@ -2,7 +2,8 @@
 
 Domain errors (``HeatersError``) carry their own status; the framework's own exceptions (unknown route, bad
 parameter, CSRF failure, missing login) get the same JSON shape so API clients handle a single format. A page
-request without a login is sent to the login page instead of seeing a 401.
+request without a login is sent to the login page instead of seeing a 401. ``ErrorBody`` is that shape, declared
+once and attached to every operation of the OpenAPI for each client error it can answer.
 """
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from typing import Any
 from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
+from litestar.config.app import AppConfig
+from litestar.controller import Controller
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
+from litestar.handlers import HTTPRouteHandler
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+from msgspec import Struct
 
 from heaters.errors import HeatersError
 
@@ -23,6 +29,38 @@ log = logging.getLogger(__name__)
 # Framework status codes -> the ``error`` kind an API client switches on.
 KINDS = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed",
          409: "conflict", 413: "too_large", 422: "unprocessable", 429: "too_many_requests"}
+
+
+class ErrorBody(Struct):
+    """Every error the API answers."""
+
+    error: str  # a stable kind to switch on: not_found, conflict, invalid_cut, unprocessable, …
+    detail: str  # what went wrong and what to do, for people
+    fields: list[dict[str, Any]] | None = None  # the parameters that failed validation
+    code: str | None = None  # the finer reason of an invalid cut
+
+
+ERROR_RESPONSES = {
+    status: ResponseSpec(data_container=ErrorBody, description=description, generate_examples=False)
+    for status, description in (
+        (400, "Malformed request or a parameter out of range"), (401, "Not logged in"),
+        (403, "Missing role or CSRF token"), (404, "No such resource"), (405, "Method not allowed"),
+        (409, "The state changed under the request"), (413, "Request body too large"),
+        (422, "Valid request that cannot be carried out (bad cut, undownloadable source)"),
+        (429, "Too many requests"),
+    )
+}
+
+
+def declare_errors(app_config: AppConfig) -> AppConfig:
+    """``on_app_init`` hook: every route handler documents ``ErrorBody`` for its client errors (its own
+    declared responses win)."""
+    for layer in app_config.route_handlers:
+        handlers = vars(layer).values() if isinstance(layer, type) and issubclass(layer, Controller) else [layer]
+        for handler in handlers:
+            if isinstance(handler, HTTPRouteHandler):
+                handler.responses = {**ERROR_RESPONSES, **(handler.responses or {})}
+    return app_config
 
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:

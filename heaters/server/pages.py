@@ -6,12 +6,12 @@ the review page's editing goes through the JSON API instead.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import State
-from litestar.params import FromPath, FromQuery
+from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
 from heaters import pipeline
@@ -19,6 +19,7 @@ from heaters.db.tables import is_reviewable
 from heaters.errors import Conflict, HeatersError
 from heaters.server.auth import operator_only, safe_next
 from heaters.server.ingest import FORM_UPLOAD_LIMIT, ingest_form
+from heaters.server.params import ClipId, ClipQuery, VideoId
 from heaters.server.similar import similar_to
 from heaters.server.views import clip_json, flash, page, video_json
 from heaters.services import claims, retry, status
@@ -75,7 +76,7 @@ class ReviewPageController(Controller):
 
     @get("/{video_id:int}")
     async def review(
-        self, request: Request[Any, Any, State], video_id: FromPath[int], clip: FromQuery[int | None] = None
+        self, request: Request[Any, Any, State], video_id: VideoId, clip: ClipQuery = None
     ) -> Template:
         settings = request.app.state.settings
         row = await videos_service.get_video(video_id)
@@ -106,7 +107,7 @@ class VideoPageController(Controller):
     include_in_schema = False
 
     @get("/{video_id:int}")
-    async def timeline(self, request: Request[Any, Any, State], video_id: FromPath[int]) -> Template:
+    async def timeline(self, request: Request[Any, Any, State], video_id: VideoId) -> Template:
         row = await videos_service.get_video(video_id)
         clips = await videos_service.live_clips(video_id)
         counts: dict[str, int] = {}
@@ -132,7 +133,7 @@ class VideoPageController(Controller):
         )
 
     @post("/{video_id:int}/retry", guards=[operator_only], status_code=303)
-    async def retry_video(self, request: Request[Any, Any, State], video_id: FromPath[int]) -> Redirect:
+    async def retry_video(self, request: Request[Any, Any, State], video_id: VideoId) -> Redirect:
         return retried(request, f"video {video_id}", await retry.retry_video(video_id))
 
 
@@ -142,13 +143,13 @@ class ClipPageController(Controller):
 
     @get("/{clip_id:int}/similar")
     async def similar(
-        self, request: Request[Any, Any, State], clip_id: FromPath[int], k: FromQuery[int] = 12
+        self, request: Request[Any, Any, State], clip_id: ClipId, k: Annotated[int, QueryParameter(ge=1, le=100)] = 12
     ) -> Template:
         found = await similar_to(request.app.state.settings, clip_id, max(1, min(k, 100)))
         return page(request, "similar.html", **found)
 
     @post("/{clip_id:int}/retry", guards=[operator_only], status_code=303)
-    async def retry_clip(self, request: Request[Any, Any, State], clip_id: FromPath[int]) -> Redirect:
+    async def retry_clip(self, request: Request[Any, Any, State], clip_id: ClipId) -> Redirect:
         return retried(request, f"clip {clip_id}", await retry.retry_clip(clip_id))
 
 

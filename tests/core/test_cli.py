@@ -126,8 +126,10 @@ def test_arguments_that_name_nothing(env: dict[str, str]) -> None:
     assert negative.returncode == 2 and "No such option" not in negative.stderr
     huge = heaters("clips", "99999999999999999999", env=env)
     assert huge.returncode == 2 and "video 99999999999999999999 not found" in huge.stderr
-    beyond = heaters("review", "approve", str(2**31), env=env)
-    assert beyond.returncode == 2 and f"clip {2**31} not found" in beyond.stderr
+    past_int32 = heaters("review", "approve", str(2**31), env=env)  # a BIGINT id: asked of the database
+    assert past_int32.returncode == 2 and f"clip {2**31} does not exist" in past_int32.stderr
+    beyond = heaters("review", "approve", str(2**53), env=env)
+    assert beyond.returncode == 2 and f"clip {2**53} not found" in beyond.stderr
     far = heaters("cuts", "add", "1", str(2**40), env=env)
     assert far.returncode == 2 and "out of range" in far.stderr
     for result in (negative, huge, beyond, far):
