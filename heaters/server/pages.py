@@ -14,7 +14,7 @@ from litestar.datastructures import State
 from litestar.params import QueryParameter
 from litestar.response import Redirect, Template
 
-from heaters import pipeline
+from heaters import keymap, pipeline
 from heaters.db.tables import is_reviewable
 from heaters.errors import Conflict, HeatersError
 from heaters.server.auth import operator_only, safe_next
@@ -99,6 +99,7 @@ class ReviewPageController(Controller):
             lease_seconds=settings.review_lease_seconds,
             # clips no cut may touch: exports under way, and the unencoded tail of a video encoding in segments
             locked_states=sorted({*pipeline.states_from("export"), pipeline.TAIL_CLIP_STATE}),
+            key_table=keymap.page_table(),  # the same keys as the console's
         )
 
 

@@ -17,8 +17,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header, Static
 
+from heaters import keymap
 from heaters.services import review, videos
 from heaters.services.review import OpResult
+from heaters.services.withdraw import discard
+from heaters.storage import create_storage
 from heaters.tui import format as fmt
 from heaters.tui.base import PollingScreen
 from heaters.tui.prompt import FramePrompt
@@ -40,18 +43,12 @@ class EditorScreen(PollingScreen):
     """Add, remove and move cuts by frame number; undo and redo; approve, skip or reject a clip."""
 
     CSS_PATH = "editor.tcss"
+    # The same keys as the review page (``heaters.keymap``); short labels fit the footer at 80 columns, the
+    # tooltip is the palette's and help's longer text.
     BINDINGS: ClassVar[list[BindingType]] = [
-        # Short descriptions fit the footer at 80 columns; the tooltip is the palette's and help's longer text.
-        Binding("a", "add_cut", "Add", tooltip="Add a cut at frame N (splits the clip holding N)"),
-        Binding("d", "remove_cut", "Remove", tooltip="Remove the cut at frame N (merges its two clips)"),
-        Binding("m", "move_cut", "Move", tooltip="Move the cut at frame N to frame M"),
-        Binding("u", "undo", "Undo", tooltip="Undo your last operation on this video"),
-        Binding("U", "redo", "Redo", tooltip="Redo the operation you undid last"),
-        Binding("y", "decide('approve')", "Approve", tooltip="Approve the selected clip (queues its export)"),
-        Binding("s", "decide('skip')", "Skip", tooltip="Skip the selected clip"),
-        Binding("x", "decide('reject')", "Reject", tooltip="Reject the selected clip"),
+        *(Binding(b.console_key, b.console_action, b.console_label, tooltip=b.console_help)
+          for b in keymap.console_bindings()),
         Binding("escape", "back", "Back", tooltip="Back to the previous screen"),
-        Binding("g", "goto", "Go to", tooltip="Select the clip holding frame N"),
     ]
 
     def __init__(self, video_id: int) -> None:
@@ -81,7 +78,7 @@ class EditorScreen(PollingScreen):
 
     def on_mount(self) -> None:
         table = self.query_one("#clips", DataTable)
-        table.add_columns("clip", "start", "end", "frames", "length", "starts at", "state", "reviewer")
+        table.add_columns("no.", "id", "start", "end", "frames", "length", "starts at", "state", "reviewer")
         self.query_one("#history", DataTable).add_columns("op", "time", "user", "kind", "frame", "from")
         self.query_one("#problem", Static).display = False
         table.focus()
@@ -107,10 +104,11 @@ class EditorScreen(PollingScreen):
         table = self.query_one("#clips", DataTable)
         replace_rows(table, (
             (str(c["id"]), (
-                str(c["id"]), str(c["start_frame"]), str(c["end_frame"]), str(c["end_frame"] - c["start_frame"]),
+                str(n), str(c["id"]), str(c["start_frame"]), str(c["end_frame"]),
+                str(c["end_frame"] - c["start_frame"]),
                 fmt.timecode(c["end_frame"] - c["start_frame"], fps), fmt.timecode(c["start_frame"], fps),
                 c["state"], c["reviewed_by"] or "-",
-            )) for c in data.clips
+            )) for n, c in enumerate(data.clips, 1)  # "clip 7 of 31", as the review page numbers them
         ))
         table.border_subtitle = f"{len(data.clips)} clips"
         replace_rows(self.query_one("#history", DataTable), (
@@ -196,10 +194,14 @@ class EditorScreen(PollingScreen):
             self.notify("the video is still loading", severity="warning")
             return
         expected = self.version
-        self.perform(
-            lambda: call(self.video_id, user=self.heaters.user, expected_version=expected),
-            lambda r: f"{verb} (version {r.cut_version})", title=verb,
-        )
+
+        async def run() -> OpResult:
+            result = await call(self.video_id, user=self.heaters.user, expected_version=expected)
+            if result.withdrawn:  # an undone approval: its export's files go too
+                await discard(create_storage(self.heaters.settings), result.withdrawn)
+            return result
+
+        self.perform(run, lambda r: f"{verb} (version {r.cut_version})", title=verb)
 
     def action_decide(self, decision: str) -> None:
         clip = self.selected_clip()
@@ -211,6 +213,34 @@ class EditorScreen(PollingScreen):
             lambda: review.decide(clip["id"], decision, user=self.heaters.user, expected_version=expected),
             lambda r: f"clip {clip['id']}: {decision} (version {r.cut_version})", title=decision,
         )
+
+    def action_trim(self, side: str) -> None:
+        clip = self.selected_clip()
+        if clip is None:
+            self.notify("no clip selected", severity="warning")
+            return
+        edge = "first" if side == "in" else "last"
+        self._edit(
+            f"Trim clip {clip['id']}: its new {edge} frame", 1, "",
+            lambda f, v: review.trim(clip["id"], side, f[0], user=self.heaters.user, expected_version=v,
+                                     min_length=self._min_length),
+            lambda f, r: f"clip {clip['id']} trimmed to {side} point {f[0]} (version {r.cut_version})",
+        )
+
+    def action_reopen(self) -> None:
+        clip = self.selected_clip()
+        if clip is None or self.version is None:
+            self.notify("no clip selected", severity="warning")
+            return
+        expected = self.version
+
+        async def reopen() -> OpResult:
+            result = await review.reopen(clip["id"], user=self.heaters.user, reason="reopened in the console",
+                                         expected_version=expected)
+            await discard(create_storage(self.heaters.settings), result.withdrawn)
+            return result
+
+        self.perform(reopen, lambda r: f"clip {clip['id']} reopened (version {r.cut_version})", title="reopened")
 
     def action_goto(self) -> None:
         def done(frames: tuple[int, ...] | None) -> None:

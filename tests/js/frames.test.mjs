@@ -1,9 +1,13 @@
 // Unit tests of the DOM-free player logic (frames.js, keymap.js), run with `node --test`.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
 import { test } from "node:test";
 
 import * as F from "../../heaters/web/static/js/frames.js";
-import { GROUPS, match } from "../../heaters/web/static/js/keymap.js";
+import { groups, match, setKeyTable } from "../../heaters/web/static/js/keymap.js";
+
+// The key table the server sends (heaters.keymap.page_table()), written out by test_node.py.
+setKeyTable(JSON.parse(readFileSync(process.env.HEATERS_KEY_TABLE, "utf8")));
 
 const ntsc = F.parseFps("30000/1001");
 
@@ -125,9 +129,14 @@ test("the key map matches every documented action", () => {
   assert.deepEqual(match(ev("z", { ctrlKey: true })), { action: "undo" });
   assert.deepEqual(match(ev("Z", { ctrlKey: true, shiftKey: true })), { action: "redo" });
   assert.deepEqual(match(ev("Z", { shiftKey: true })), { action: "redo" });
+  assert.deepEqual(match(ev("A", { shiftKey: true })), { action: "reopen" });
+  assert.deepEqual(match(ev("L", { shiftKey: true })), { action: "loop" });
+  assert.deepEqual(match(ev("j")), { action: "shuttle", arg: -1 });
+  assert.deepEqual(match(ev("?", { shiftKey: true })), { action: "help" });
+  assert.deepEqual(match(ev(" ")), { action: "play" });
   assert.equal(match(ev("a", { altKey: true })), null);
-  const documented = new Set(GROUPS.flatMap((g) => g.bindings.map((b) => b[1])));
-  const keys = ["ArrowLeft", "Home", "[", " ", "l", "+", "c", "x", ",", "m", "a", "s", "r", "n", "z", "?", "Escape"];
+  const documented = new Set(groups().flatMap((g) => g.bindings.map((b) => b[1])));
+  const keys = ["ArrowLeft", "Home", "[", " ", "l", "+", "c", "x", ",", "m", "a", "s", "r", "n", "z", "?", "Escape", "i", "o", "g"];
   for (const key of keys) assert.ok(documented.has(match(ev(key)).action), key);
 });
 

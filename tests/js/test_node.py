@@ -6,22 +6,29 @@ modules also run in Chromium in the browser tests, through the pages that use th
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from heaters import keymap
+
 HERE = Path(__file__).parent
 
 
-def test_dom_free_modules() -> None:
+def test_dom_free_modules(tmp_path: Path) -> None:
     node = shutil.which("node")
     if node is None:
         pytest.skip("node is not installed; the JavaScript unit tests need it")
     files = sorted(str(p) for p in HERE.glob("*.test.mjs"))
     assert files, "no JavaScript test files found"
-    result = subprocess.run([node, "--test", *files], capture_output=True, text=True, timeout=120)
+    table = tmp_path / "keys.json"
+    table.write_text(json.dumps(keymap.page_table()))
+    result = subprocess.run([node, "--test", *files], capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "HEATERS_KEY_TABLE": str(table)})
     if result.returncode != 0:
         pytest.fail(f"node --test failed:\n{result.stdout}\n{result.stderr}")
     assert "# fail 0" in result.stdout

@@ -51,17 +51,19 @@ async def test_add_move_remove_by_frame_number(seeded: tuple[Settings, Seed]) ->
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_editor(pilot, ids.ready)
         assert screen.version == 2
-        assert await type_frames(pilot, "a", "60") == ("information", "cut added at frame 60 (version 3)")
+        assert await type_frames(pilot, "c", "60") == ("information", "cut added at frame 60 (version 3)")
         assert await videos.current_cuts(ids.ready) == (60, 100, 150, 200)
         assert await type_frames(pilot, "m", "150->170") == (
             "information", "cut moved from frame 150 to 170 (version 4)")
         assert await videos.current_cuts(ids.ready) == (60, 100, 170, 200)
-        assert await type_frames(pilot, "d", "100") == ("information", "cut at frame 100 removed (version 5)")
+        assert await type_frames(pilot, "x", "100") == ("information", "cut at frame 100 removed (version 5)")
         assert await videos.current_cuts(ids.ready) == (60, 170, 200)
         await until(pilot, lambda: screen.version == 5)
         table = screen.query_one("#clips", DataTable)
-        assert [table.get_row_at(i)[1:4] for i in range(table.row_count)] == [
+        # Each row: the clip's number (as the review page says it), its id, start, end, length.
+        assert [table.get_row_at(i)[2:5] for i in range(table.row_count)] == [
             ["0", "60", "60"], ["60", "170", "110"], ["170", "200", "30"], ["200", "300", "100"]]
+        assert [table.get_row_at(i)[0] for i in range(table.row_count)] == ["1", "2", "3", "4"]
         assert "version 5" in str(screen.query_one("#video-info", Static).render())
         assert "MECE valid" in str(screen.query_one("#video-info", Static).render())
     ops = await CutOperation.select().where(CutOperation.user == "ana").order_by(CutOperation.id)
@@ -71,10 +73,10 @@ async def test_add_move_remove_by_frame_number(seeded: tuple[Settings, Seed]) ->
 
 
 @pytest.mark.parametrize(("key", "text", "reason"), [
-    pytest.param("a", "300", "out of range", id="out-of-range"),
-    pytest.param("a", "100", "already a cut", id="at-a-boundary"),
-    pytest.param("a", "102", "too close", id="too-close"),
-    pytest.param("d", "120", "is exported", id="exported-clip"),
+    pytest.param("c", "300", "out of range", id="out-of-range"),
+    pytest.param("c", "100", "already a cut", id="at-a-boundary"),
+    pytest.param("c", "102", "too close", id="too-close"),
+    pytest.param("x", "120", "is exported", id="exported-clip"),
     pytest.param("m", "7 20", "not a cut", id="not-a-cut"),
 ])
 async def test_refusals_show_the_reason_and_change_nothing(
@@ -99,13 +101,13 @@ async def test_stale_version_is_refused_then_the_new_version_appears(seeded: tup
         # Someone else edits the video (browser, CLI) while the console still shows version 2.
         await review.add_cut(ids.ready, 250, user="bob", expected_version=2)
         before = await state_of(ids.ready)
-        severity, message = await type_frames(pilot, "a", "50")
+        severity, message = await type_frames(pilot, "c", "50")
         assert severity == "error" and "version is 3, not 2" in message
         assert await state_of(ids.ready) == before
         await fresh(pilot)  # the next poll shows the other operator's cut without a restart
         assert screen.version == 3
         table = screen.query_one("#clips", DataTable)
-        assert [table.get_row_at(i)[1] for i in range(table.row_count)] == ["0", "100", "150", "200", "250"]
+        assert [table.get_row_at(i)[2] for i in range(table.row_count)] == ["0", "100", "150", "200", "250"]
 
 
 async def test_edits_made_elsewhere_appear_on_the_next_poll(seeded: tuple[Settings, Seed]) -> None:
@@ -116,7 +118,7 @@ async def test_edits_made_elsewhere_appear_on_the_next_poll(seeded: tuple[Settin
         await review.remove_cut(ids.ready, 150, user="bob", expected_version=2)
         await until(pilot, lambda: screen.version == 3)  # no key pressed: the timer found it
         table = screen.query_one("#clips", DataTable)
-        assert [table.get_row_at(i)[1:3] for i in range(table.row_count)] == [
+        assert [table.get_row_at(i)[2:4] for i in range(table.row_count)] == [
             ["0", "100"], ["100", "200"], ["200", "300"]]
 
 
@@ -141,14 +143,14 @@ async def test_undo_and_redo(seeded: tuple[Settings, Seed]) -> None:
     app = make_app(settings)
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_editor(pilot, ids.ready)
-        await type_frames(pilot, "a", "250")
+        await type_frames(pilot, "c", "250")
         assert await videos.current_cuts(ids.ready) == (100, 150, 200, 250)
         await until(pilot, lambda: screen.version == 3)
         count = len(app._notifications)
-        await pilot.press("u")
+        await pilot.press("z")
         await until(pilot, lambda: len(app._notifications) > count and screen.version == 4)
         assert await videos.current_cuts(ids.ready) == (100, 150, 200)
-        await pilot.press("U")
+        await pilot.press("Z")
         await until(pilot, lambda: screen.version == 5)
         assert await videos.current_cuts(ids.ready) == (100, 150, 200, 250)
     kinds = [o["kind"] for o in await CutOperation.select(CutOperation.kind).order_by(CutOperation.id)]
@@ -161,15 +163,15 @@ async def test_review_decisions_on_the_selected_clip(seeded: tuple[Settings, See
     async with app.run_test(size=(100, 30)) as pilot:
         screen = await open_editor(pilot, ids.ready)
         table = screen.query_one("#clips", DataTable)
-        for row, key, state in ((1, "s", "skipped"), (2, "x", "rejected"), (3, "y", "approved")):
+        for row, key, state in ((1, "s", "skipped"), (2, "r", "rejected"), (3, "a", "approved")):
             table.move_cursor(row=row)
-            clip_id = int(table.get_row_at(row)[0])
+            clip_id = int(table.get_row_at(row)[1])
             version = screen.version
             await pilot.press(key)
             await until(pilot, lambda v=version: screen.version == v + 1)  # type: ignore[misc]
             clip = await Clip.select().where(Clip.id == clip_id).first()
             assert (clip["state"], clip["reviewed_by"]) == (state, "ana")
-        await until(pilot, lambda: table.get_row_at(3)[6] == "approved" and table.get_row_at(3)[7] == "ana")
+        await until(pilot, lambda: table.get_row_at(3)[7] == "approved" and table.get_row_at(3)[8] == "ana")
 
 
 async def test_go_to_frame_selects_its_clip_and_escape_goes_back(seeded: tuple[Settings, Seed]) -> None:
@@ -180,6 +182,6 @@ async def test_go_to_frame_selects_its_clip_and_escape_goes_back(seeded: tuple[S
         screen = await open_editor(pilot, ids.ready)
         await pilot.press("g", *"175", "enter")
         table = screen.query_one("#clips", DataTable)
-        await until(pilot, lambda: table.get_row_at(table.cursor_row)[1:3] == ["150", "200"])
+        await until(pilot, lambda: table.get_row_at(table.cursor_row)[2:4] == ["150", "200"])
         await pilot.press("escape")
         await until(pilot, lambda: type(app.screen).__name__ == "VideosScreen")

@@ -10,7 +10,7 @@
 import { api } from "./api.js";
 import { Filmstrip } from "./filmstrip.js";
 import * as F from "./frames.js";
-import { describe, match } from "./keymap.js";
+import { describe, match, setKeyTable } from "./keymap.js";
 import { createPlayer } from "./player.js";
 import { Timeline } from "./timeline.js";
 import { buildHelp, keepLease, renderCounter, say, toggleHelp } from "./ui.js";
@@ -372,6 +372,7 @@ function setUpSound() {
 }
 
 async function main() {
+  setKeyTable(data.keys);
   buildHelp(help);
   help.querySelector("[data-help-close]")?.addEventListener("click", () => toggleHelp(help, false));
   player = await createPlayer({

@@ -4,7 +4,7 @@
  */
 
 import { api } from "./api.js";
-import { GROUPS } from "./keymap.js";
+import { groups } from "./keymap.js";
 
 /** Show `text` in the status line (an aria-live region); `kind` is "info", "warn" or "error". */
 export function say(text, kind = "info") {
@@ -20,7 +20,7 @@ export function say(text, kind = "info") {
 export function buildHelp(dialog) {
   const body = dialog.querySelector("[data-help-body]");
   body.replaceChildren();
-  for (const group of GROUPS) {
+  for (const group of groups()) {
     const section = document.createElement("section");
     const title = document.createElement("h3");
     title.textContent = group.title;
