@@ -67,6 +67,8 @@ KEYS: tuple[KeyBinding, ...] = (
                "reopen an approved or exported clip (its export is withdrawn)",
                "A", "reopen", "Reopen", "Reopen the selected approved or exported clip (its export is withdrawn)"),
     KeyBinding("Decide", "clip", (("n", 1), ("p", -1)), "N  P", "next / previous clip without deciding"),
+    KeyBinding("Decide", "listClip", (("ArrowDown", 1), ("ArrowUp", -1)), "↓  ↑",
+               "next / previous clip in the clip list (as filtered)"),
     KeyBinding("Decide", "undo", (("z", None), ("Ctrl+z", None)), "Z  Ctrl+Z", "undo your last operation on this video",
                "z", "undo", "Undo", "Undo your last operation on this video"),
     KeyBinding("Decide", "redo", (("Shift+z", None), ("Ctrl+Shift+z", None), ("Ctrl+y", None)),

@@ -64,6 +64,8 @@ export class Filmstrip {
   /** Make sure the thumbnails of `frames` get made (the newest request wins; older queued ones are dropped). */
   request(frames) {
     if (!this.decoder) return;
+    // Frames another view (the clip list) keeps asked for stay wanted whatever the timeline asks.
+    frames = [...new Set([...frames, ...(this.keep || [])])];
     this.wanted = new Set(frames);
     this.decoder.prune((f) => this.wanted.has(f));
     const missing = frames.filter((f) => !this.thumbs.has(f) && !this.pending.has(f));

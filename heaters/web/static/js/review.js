@@ -8,6 +8,7 @@
  */
 
 import { api } from "./api.js";
+import { ClipList } from "./clip_list.js";
 import { Filmstrip } from "./filmstrip.js";
 import * as F from "./frames.js";
 import { describe, match, setKeyTable } from "./keymap.js";
@@ -28,6 +29,7 @@ const repeat = new F.KeyRepeat();
 const help = document.getElementById("help");
 let player = null;
 let timeline = null;
+let clipList = null;
 
 const unlocked = (clip) => clip && !LOCKED.has(clip.state);
 const index = (clip) => state.clips.findIndex((c) => c.id === clip.id);
@@ -245,6 +247,7 @@ const ACTIONS = {
     player.go(cut);
   },
   clip: (d) => openClip(state.clips[index(state.clip) + d]),
+  listClip: (d) => openClip(clipList.neighbour(state.clip, d)),
   play: () => player.toggle(),
   loop: () => player.setLoop(!player.loop),
   shuttle: (d, event) => shuttle(d, event),
@@ -314,6 +317,7 @@ function render() {
   const loop = document.querySelector("[data-action=loop]");
   if (loop && player) loop.setAttribute("aria-pressed", String(player.loop));
   if (timeline) timeline.setClips(state.clips, clip);
+  if (clipList) clipList.setClips(state.clips, clip);
   // Redrawn here, not only on paint: a merge or trim changes the clip without moving the playhead.
   renderCounter(document.getElementById("frame-counter"), {
     frame: player ? player.frame : -1,
@@ -400,6 +404,12 @@ async function main() {
     canMove: (cut) => movableCut(cut) !== null && !state.busy,
   });
   if (film) film.onReady = () => timeline.redraw();
+  clipList = new ClipList(document.getElementById("clip-list"), {
+    fps,
+    dropFrame,
+    filmstrip: film && film.decoder ? film : null,
+    onOpen: (clip) => openClip(clip),
+  });
   loadPeaks().catch((error) => console.warn("waveform", error));
   // The timeline paints with the theme's colours: repaint when the theme changes.
   window.addEventListener("heaters:theme", () => timeline.redraw());
