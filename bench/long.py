@@ -69,6 +69,15 @@ async def _migrate(settings: Settings) -> None:
         await migrate(engine)
 
 
+def peak_rss() -> int:
+    """This process's peak resident set in bytes (``VmHWM``: unlike ``ru_maxrss`` it is not inherited from
+    the parent that started the process)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
 def _worker(settings: Settings, jobs: Any, done: Any) -> None:
     """A worker process: take segment ids until ``None``, report (id, seconds) and finally its peak RSS."""
 
@@ -85,7 +94,7 @@ def _worker(settings: Settings, jobs: Any, done: Any) -> None:
                 done.put(("segment", segment_id, time.perf_counter() - started))
 
     asyncio.run(run())
-    done.put(("rss", None, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024))
+    done.put(("rss", None, peak_rss()))
 
 
 async def _page_bytes(settings: Settings, video_id: int) -> int:
@@ -120,7 +129,7 @@ def _whole(root: Path, source: Path, out: Any) -> None:
                 assert await stage(ctx, video_id) == "done", stage
             ready = time.perf_counter() - started
             page = await _page_bytes(settings, video_id)
-        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+        rss = peak_rss()
         return {"first": ready, "ready": ready, "rss": rss, "page": page}
 
     out.put(asyncio.run(run()))
