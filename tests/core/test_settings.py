@@ -29,10 +29,16 @@ def test_environment_parsing() -> None:
 
 
 @pytest.mark.parametrize(("env", "value"), [("HEATERS_PORT", "eighty"), ("WEBCODECS_ENABLED", "maybe"),
-                                            ("HEATERS_STORAGE", "ftp"), ("HEATERS_MASTER", "raw")])
+                                            ("HEATERS_STORAGE", "ftp"), ("HEATERS_MASTER", "raw"),
+                                            ("HEATERS_DETECTOR", "magic")])
 def test_bad_values_name_the_variable(env: str, value: str) -> None:
     with pytest.raises(ConfigError, match=env if env != "HEATERS_STORAGE" else "storage kind"):
         Settings.from_env({env: value})
+
+
+def test_detector_choice() -> None:
+    assert Settings.from_env({}).detector == "builtin"
+    assert Settings.from_env({"HEATERS_DETECTOR": "ensemble"}).detector == "ensemble"
 
 
 def test_secrets_are_masked() -> None:
