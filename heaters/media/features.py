@@ -51,6 +51,7 @@ COLUMNS = (
 SMALL_W, SMALL_H = 48, 27  # the frames a learned detector reads (TransNetV2's input size)
 SHIFT_X, SHIFT_Y = 4, 2
 MOTION_CHECK = 6.0  # below this plain change no frame can be a cut, so motion compensation is skipped
+RETURN_CHECK = 3.0  # the smallest change the detector considers at all (its low-contrast floor)
 HIST_BINS = 16
 _BATCH = 512
 _BACK = WINDOW + 3  # also the frames just before a staged flash (``return2``)
@@ -78,13 +79,15 @@ def thumbnails(frame: av.VideoFrame, small: bool) -> tuple[np.ndarray, np.ndarra
         if not small:
             return thumb, None
         return thumb, frame.reformat(width=SMALL_W, height=SMALL_H, format="rgb24", interpolation="AREA").to_ndarray()
-    rows = SMALL_H if small else THUMB_H
+    rows, cols = (SMALL_H, SMALL_W) if small else (THUMB_H, THUMB_W)
     planes = []
     for plane in frame.planes[:3]:
-        # Every k-th row only: a tenth of the memory traffic, still ~4 rows averaged per thumbnail row.
+        # Every k-th row and column only: a small part of the memory traffic, still ~4x4 samples averaged per
+        # thumbnail pixel.
         step = max(1, plane.height // (rows * 4))
+        across = max(1, plane.width // (cols * 4))
         data = np.frombuffer(memoryview(plane), np.uint8).reshape(plane.height, plane.line_size)
-        planes.append(data[::step, : plane.width])
+        planes.append(np.ascontiguousarray(data[::step, : plane.width : across]))
 
     def shrink(width: int, height: int) -> np.ndarray:
         yuv = np.dstack([cv2.resize(planes[k], (width, height), interpolation=cv2.INTER_AREA) for k in (0, 2, 1)])
@@ -245,9 +248,19 @@ def _rows(
         tt = t[near] - base
         out[near, 13] = _blend_residual(rgb[tt - 3], rgb[tt], rgb[tt + 3])
     out[:, 14] = _smear(rgb[t - base])
-    back = [dist(t - 1 - k, t + j) for k in (1, 2) for j in range(1, FLASH + 1)]
-    with np.errstate(invalid="ignore"):
-        out[:, 15] = np.fmin.reduce(np.stack(back), axis=0)
+    # Only where the picture changes enough to be a cut at all (the detector reads it nowhere else).
+    changed = np.flatnonzero((t >= 1) & (np.nan_to_num(plain) >= RETURN_CHECK))
+    if changed.size:
+        tc = t[changed]
+        ok = lambda a, b: (a >= base) & (b < limit)  # noqa: E731
+        best = np.full(len(tc), np.inf, np.float32)
+        for k in (1, 2):
+            for j in range(1, FLASH + 1):
+                a, b = tc - 1 - k, tc + j
+                m = ok(a, b)
+                if m.any():
+                    best[m] = np.minimum(best[m], hsv_distance(hsv[a[m] - base], hsv[b[m] - base]))
+        out[changed, 15] = np.where(np.isfinite(best), best, np.nan)
     return out
 
 

@@ -1,8 +1,8 @@
 /**
  * The whole video as a zoomable strip on one canvas: a ruler of timecodes on top, a filmstrip of thumbnails,
  * the sound's waveform, and the clips at the bottom coloured by state, numbered, with the current clip
- * outlined, and the playhead. Click to seek, drag a clip boundary
- * to move that cut, wheel (or +/-) to zoom around the pointer, Shift+wheel to pan.
+ * outlined, cuts scene detection was unsure of notched (check those first), and the playhead. Click to seek,
+ * drag a clip boundary to move that cut, wheel (or +/-) to zoom around the pointer, Shift+wheel to pan.
  *
  * The view follows the playhead; all positions are frames, converted to pixels only when drawing.
  */
