@@ -252,12 +252,11 @@ def _rows(
     changed = np.flatnonzero((t >= 1) & (np.nan_to_num(plain) >= RETURN_CHECK))
     if changed.size:
         tc = t[changed]
-        ok = lambda a, b: (a >= base) & (b < limit)  # noqa: E731
         best = np.full(len(tc), np.inf, np.float32)
         for k in (1, 2):
             for j in range(1, FLASH + 1):
                 a, b = tc - 1 - k, tc + j
-                m = ok(a, b)
+                m = (a >= base) & (b < limit)
                 if m.any():
                     best[m] = np.minimum(best[m], hsv_distance(hsv[a[m] - base], hsv[b[m] - base]))
         out[changed, 15] = np.where(np.isfinite(best), best, np.nan)
