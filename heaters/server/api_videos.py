@@ -15,7 +15,7 @@ from heaters.errors import BadInput, Conflict, NotFound
 from heaters.limits import MAX_FRAME
 from heaters.server.auth import operator_only
 from heaters.server.ingest import UPLOAD_LIMIT, ingest_form, ingest_streamed, ingest_url
-from heaters.server.params import AfterId, VideoId
+from heaters.server.params import AfterId, StateQuery, VideoId
 from heaters.server.views import clip_json, clips_snapshot, video_json
 from heaters.services import claims, retry, status
 from heaters.services import videos as videos_service
@@ -51,10 +51,10 @@ class VideoController(Controller):
 
     @get("/", summary="List videos with their state, progress and clip counts by state")
     async def list_videos(
-        self, video_state: Annotated[str | None, QueryParameter(name="state", description="only this state")] = None
+        self, video_state: StateQuery = None
     ) -> dict[str, Any]:
         rows = await status.video_overview()
-        full = {v["id"]: v for v in await videos_service.list_videos(video_state)}
+        full = {v["id"]: v for v in await videos_service.list_videos(video_state.value if video_state else None)}
         return {"videos": [video_json(full[r["id"]], r["clip_counts"]) for r in rows if r["id"] in full]}
 
     @post(

@@ -50,6 +50,8 @@ async def test_frames_versions_and_paging_are_bounded(reviewer: Web) -> None:
     assert_error(bad, 400)
     assert bad.json()["fields"]
     assert (await client.get(f"/api/videos/{video}/audit", params={"after_id": MAX_ID})).status_code == 200
+    assert_error(await client.get("/api/videos", params={"state": "re\x00ady"}), 400)  # Postgres refuses NUL
+    assert [v["id"] for v in (await client.get("/api/videos", params={"state": "ready"})).json()["videos"]] == [video]
 
 
 async def test_the_openapi_declares_the_error_schema_for_every_client_error(reviewer: Web) -> None:
