@@ -8,6 +8,15 @@ by ``currentTime`` (to the frame's centre, its best case, and to the frame's sta
   and presented a new picture);
 - exact: the share of seeks whose picture carries the requested frame's number (read from the pixels).
 
+and, as an editor is used (``--editor``, on by default): on a 640x360 video with sound (a click every second,
+on a frame that flashes),
+
+- L -> playing: from the L key event to the first painted frame after the start, beside the same for Space;
+- A/V offset: for each click heard during 10 s of play, its time at the speakers' side of Web Audio minus
+  the paint of its frame (one frame period is the reference);
+- page load with the clip list: from navigation to a usable page (player ready, clip list drawn) for a
+  1,200-clip video, beside a 3-clip one.
+
 Run from the repository root (it needs /usr/bin/chromium and takes about a minute)::
 
     python -m bench.player [--frames 300] [--steps 120] [--seeks 60] [--size 1280x720] [--fps 30000/1001]
@@ -37,6 +46,7 @@ from tests.browser.live import (
     prepare_database,
     shown_number,
 )
+from tests.browser.test_sound import LISTEN
 
 # Time from each key event to the paint it causes, recorded inside the page.
 STEP_PROBE = """() => {
@@ -153,6 +163,90 @@ def bench_video(page: Any, server: LiveServer, proxy_path: str, fps: str, frames
     return results
 
 
+LOAD_TIMED = """async () => {
+  while (document.body.dataset.ready !== 'true' || !document.querySelector('#clip-list .clip-row'))
+    await new Promise((r) => setTimeout(r, 5));
+  return performance.now();
+}"""
+
+
+def time_to_playing(page: Any, key: str, start: int, tries: int) -> list[float]:
+    """Key event to the first paint of a later frame, ``tries`` times from frame ``start``."""
+    times = []
+    for _ in range(tries):
+        page.evaluate(f"window.heaters.player.seek({start})")
+        page.wait_for_function(f"window.heaters.player.frame === {start}")
+        page.wait_for_timeout(200)
+        page.evaluate(STEP_PROBE)
+        page.keyboard.press(key)
+        page.wait_for_function(f"window.benchPaints.some(([f]) => f > {start})", timeout=5000)
+        key_at = page.evaluate("window.benchKeys[window.benchKeys.length - 1]")
+        first = page.evaluate(f"window.benchPaints.find(([f]) => f > {start})[1]")
+        times.append(first - key_at)
+        page.keyboard.press("k")
+    return times
+
+
+def bench_editor(browser: Any, server: LiveServer, settings: Settings, root: Path) -> dict[str, Any]:
+    clicks = tuple(range(15, 330, 30))
+    sound = make_proxy(root / "sound", size=(640, 360), shots=(165, 165), clicks=clicks, crf=18)
+    many = make_proxy(root / "many", size=(320, 180), shots=(1200,), crf=18)
+    sound_id = db_call(settings, lambda: add_video(settings, sound, title="Sound", cuts=()))
+    few_id = db_call(settings, lambda: add_video(settings, many, title="3 clips", cuts=(400, 800)))
+    many_id = db_call(settings, lambda: add_video(settings, many, title="1,200 clips", cuts=tuple(range(1, 1200))))
+    page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+    open_review(page, server, "bench", sound_id)
+    page.keyboard.press("Shift+L")  # no loop: 10 s of play straight through
+    results: dict[str, Any] = {"L": time_to_playing(page, "l", 0, 10), "Space": time_to_playing(page, " ", 0, 10)}
+    page.evaluate("window.heaters.player.seek(0)")
+    page.wait_for_function("window.heaters.player.frame === 0")
+    page.evaluate(LISTEN)
+    # Every paint against the clock (what is being heard): how far behind its own sound each frame shows.
+    page.evaluate("""() => { window.lag = []; const p = window.heaters.player;
+      p.subscribe((f) => { const now = performance.now(); if (!p.playing || !p.clock) return;
+        window.lag.push(p.clock.seconds(now) * 1000 - (f - p.clock.first) * 1000 / 30); }); }""")
+    page.keyboard.press("l")
+    page.wait_for_timeout(10_500)
+    page.keyboard.press("k")
+    paints = page.evaluate("window.painted")
+    heard = page.evaluate("window.heardClicks")
+    painted_at = {f: t for f, t in reversed(paints)}  # the first paint of each frame
+    offsets = []
+    for at in heard:
+        times = [painted_at[c] for c in clicks if c in painted_at]
+        if times:
+            offsets.append(abs(min((at - t for t in times), key=abs)))
+    results["clicks"] = offsets
+    results["av"] = [abs(v) for v in page.evaluate("window.lag")]
+    results["paints"] = len({f for f, _ in paints})
+    results["av_frame_ms"] = 1000 / float(sound.fps)
+    loads: dict[str, list[float]] = {}
+    for name, video_id in (("3 clips", few_id), ("1,200 clips", many_id)):
+        loads[name] = []
+        for _ in range(5):
+            page.goto(f"{server.url}/review/{video_id}")
+            loads[name].append(page.evaluate(LOAD_TIMED))  # navigation starts at performance time 0
+    results["load"] = loads
+    page.context.close()
+    return results
+
+
+def print_editor(r: dict[str, Any]) -> None:
+    print(f"\n{'':24} {'key -> first frame playing':32}")
+    print(f"{'L (shuttle)':24} {summary(r['L']):32}")
+    print(f"{'Space (reference)':24} {summary(r['Space']):32}")
+    print(f"\nA/V offset over 10 s of play ({r['paints']} distinct frames painted); reference: one frame ="
+          f" {r['av_frame_ms']:.1f} ms")
+    print(f"{'paint vs audio clock':24} {summary(r['av']):32} ({len(r['av'])} paints)")
+    if r["clicks"]:
+        print(f"{'heard click vs paint':24} {summary(r['clicks']):32} ({len(r['clicks'])} clicks)")
+    else:
+        print(f"{'heard click vs paint':24} no click was heard by the page's tap (a starved main thread drops them)")
+    print("\npage load to a usable page with the clip list:")
+    for name, times in r["load"].items():
+        print(f"{name:24} {summary(times):32}")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--frames", type=int, default=300, help="length of the generated proxy")
@@ -161,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--size", default="1280x720", help="picture size WxH")
     parser.add_argument("--fps", default="30", help="frame rate, e.g. 30000/1001")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--no-editor", dest="editor", action="store_false", help="skip the editor figures")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     rng = random.Random(args.seed)
@@ -195,6 +290,7 @@ def main(argv: list[str] | None = None) -> int:
                     page, server, f"/media/proxies/{video_id}.mp4", fps, proxy.frames, args.steps, args.seeks, rng
                 ),
             }
+            editor = bench_editor(browser, server, settings, root) if args.editor else None
             browser.close()
 
     print(f"\n{'':24} {'step (key -> painted)':32} {'random seek':32} exact")
@@ -204,6 +300,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'  cold (nothing cached)':24} {'':32} {summary(r['seek_cold']):32} {r['exact_cold']:.0%}")
         if "seek_start" in r:
             print(f"{'  seeking to frame start':24} {'':32} {summary(r['seek_start']):32} {r['exact_start']:.0%}")
+    if editor is not None:
+        print_editor(editor)
     return 0
 
 

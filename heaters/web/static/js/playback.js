@@ -123,6 +123,7 @@ export class BasePlayer {
     const fps = this.fps;
     let clock = this.startClock(start, rate);
     let first = start;
+    this.clock = { seconds: clock, first }; // published for measuring how paints follow the clock
     const tick = (now) => {
       if (!this.playing) return;
       const moved = Math.floor((clock(now) * Math.abs(rate) * fps.num) / fps.den);
@@ -132,6 +133,7 @@ export class BasePlayer {
         if (this.loop) {
           first = restart;
           clock = this.startClock(restart, rate);
+          this.clock = { seconds: clock, first };
           due = restart;
         } else {
           this.go(rate > 0 ? this.hi - 1 : this.lo);
