@@ -243,3 +243,21 @@ def test_browsers_without_webcodecs_get_the_video_element(new_page: Any, server:
     page.evaluate("window.heaters.player.seek(42)")
     wait_frame(page, 42)
     assert shown_number(page, "#player-video") == 42
+
+
+def test_timeline_marks_the_cuts_detection_was_unsure_of(
+    new_page: Any, server: LiveServer, browser_settings: Settings, video_id: int
+) -> None:
+    from heaters.db.tables import Clip
+
+    async def mark() -> None:
+        where = (Clip.source_video == video_id) & (Clip.start_frame == 30)
+        await Clip.update({Clip.cut_kind: "dissolve", Clip.cut_confidence: 0.2}).where(where)
+        sure = (Clip.source_video == video_id) & (Clip.start_frame == 60)
+        await Clip.update({Clip.cut_kind: "hard", Clip.cut_confidence: 0.95}).where(sure)
+
+    db_call(browser_settings, mark)
+    page = new_page()
+    open_review(page, server, "alice", video_id)
+    page.wait_for_function("document.getElementById('timeline').dataset.lowConfidenceCuts !== undefined")
+    assert page.evaluate("document.getElementById('timeline').dataset.lowConfidenceCuts") == "30"
