@@ -43,11 +43,11 @@ FFV1_ALONE = PEAK + """
 import json, sys
 from fractions import Fraction
 import av
-from heaters.media.transcode import master_slices
+from heaters.media.transcode import master_options, master_slices
 width, height = int(sys.argv[1]), int(sys.argv[2])
 context = av.CodecContext.create("ffv1", "w")
 context.width, context.height, context.pix_fmt, context.time_base = width, height, "yuv420p", Fraction(1, 25)
-context.options = {"level": "3", "slicecrc": "1", "g": "1", "slices": str(master_slices(width, height, "yuv420p"))}
+context.options = master_options(master_slices(width, height, "yuv420p"))
 context.open()
 before = peak()
 frame = av.VideoFrame(width, height, "yuv420p")

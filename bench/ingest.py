@@ -115,6 +115,7 @@ def run_reference(source: Path, work: Path, h: int) -> tuple[Run, int]:
     steps: Run = {}
     with measured(steps, "master"):
         ffmpeg("-i", str(source), "-c:v", "ffv1", "-level", "3", "-slices", "4", "-slicecrc", "1", "-g", "1",
+               "-coder", "rice", "-context", "1",
                "-c:a", "flac", str(work / f"fm{h}.mkv"))
     with measured(steps, "proxy"):
         ffmpeg("-i", str(source), "-an", "-vf", "scale=-2:'min(720,ih)'", "-c:v", "libx264", "-preset",

@@ -86,6 +86,17 @@ class TranscodeResult:
     peaks_path: Path | None = None  # the waveform peaks (int8 [bin][channel][min, max]); None without audio
 
 
+def master_options(slices: int) -> dict[str, str]:
+    """The FFV1 encoder's options for the master (whole file and segment pieces alike): level 3, every frame
+    a keyframe (pieces join and exports seek without re-encoding), a CRC per slice, ``slices`` slices."""
+    # Chosen by bench/master_size.py (docs/benchmarks.md): Golomb-Rice with the large context model. On real
+    # lossy footage, whose masters are the big ones, it is 2-7% smaller than the small model for 5-12% more
+    # encoder CPU (4-6% larger on smooth video, whose masters are a third the size). The range coder saves up
+    # to 11% there but costs 55-85% more encoder CPU, which is most of the stage's: about a third slower.
+    # More slices or a longer GOP save under 1%, and a GOP would give up intra-only.
+    return {"level": "3", "slicecrc": "1", "g": "1", "slices": str(slices), "coder": "rice", "context": "1"}
+
+
 def master_slices(width: int, height: int, pix_fmt: str) -> int:
     """The fewest FFV1 slices (at least 4) its encoder accepts for this frame size and pixel format.
 
@@ -100,7 +111,7 @@ def _master_slices(width: int, height: int, pix_fmt: str) -> int:
         context = av.CodecContext.create("ffv1", "w")
         context.width, context.height, context.pix_fmt = width, height, pix_fmt
         context.time_base = Fraction(1, 25)
-        context.options = {"level": "3", "slicecrc": "1", "g": "1", "slices": str(count)}
+        context.options = master_options(count)
         try:
             context.open()
         except av.error.FFmpegError:
@@ -175,7 +186,7 @@ class _Outputs:
         m.width, m.height = first.width, first.height
         m.pix_fmt = master_pix_fmt(first.format.name)
         slices = master_slices(first.width, first.height, m.pix_fmt)
-        m.options = {"level": "3", "slicecrc": "1", "g": "1", "slices": str(slices)}
+        m.options = dict(master_options(slices))
         m.codec_context.thread_type = "SLICE"
         m.codec_context.thread_count = MASTER_THREADS
         tags.apply(m.codec_context)

@@ -15,7 +15,7 @@ from heaters.media.features import FeatureBuilder
 from heaters.media.pieces import ProxyPiece, byte_spans, join_indexes
 from heaters.media.segment import encode_segment, source_timeline
 from heaters.media.synthetic import make_video
-from heaters.media.transcode import transcode
+from heaters.media.transcode import master_options, master_slices, transcode
 
 from .conftest import decode_numbers
 
@@ -63,6 +63,30 @@ def test_pieces_hold_exactly_the_whole_encodes_frames(encoded) -> None:
     assert proxy == decode_numbers(out / "proxy.mp4")
     for seg, result in zip(planned[:-1], results[:-1], strict=True):
         assert result.frames == seg.end - seg.start and not result.reached_end
+
+
+def _first_packet_and_reencoded(path: Path) -> tuple[bytes, bytes]:
+    """A master file's first packet, and its first picture encoded again with ``master_options``."""
+    with av.open(str(path)) as container:
+        stream = container.streams.video[0]
+        packet = next(p for p in container.demux(stream) if p.size)
+        frame = stream.codec_context.decode(packet)[0]
+    context = av.CodecContext.create("ffv1", "w")
+    context.width, context.height, context.pix_fmt = frame.width, frame.height, frame.format.name
+    context.time_base = Fraction(1, 25)
+    context.options = master_options(master_slices(frame.width, frame.height, frame.format.name))
+    frame.pts = 0
+    again = context.encode(frame) + context.encode(None)
+    return bytes(packet), bytes(again[0])
+
+
+def test_pieces_and_whole_master_are_encoded_with_the_master_options(encoded) -> None:
+    # FFV1 is deterministic, so a picture encoded again with the same options gives the same bytes: the whole
+    # file and every piece were written by master_options (coder, context model, slices), not a copy of it.
+    out, _, _, planned, _, _ = encoded
+    for path in [out / "master.mkv", *(out / f"m{s.index}.mkv" for s in planned)]:
+        written, again = _first_packet_and_reencoded(path)
+        assert written == again, path.name
 
 
 def test_joined_thumbnails_give_the_whole_encodes_features(encoded) -> None:
