@@ -2,11 +2,12 @@
 
 ``plant`` writes a sentinel key with a unique name and value into every database of the machine's Redis and a
 sentinel table into the PostgreSQL database CI names; ``check`` (after the tests) finds every one of them
-unchanged, and no database left behind by the tests, then removes the sentinels again. Exit 1 if anything
+unchanged, and no database of the tests left behind (those named PREFIX*, when given: other test runs may
+share the server), then removes the sentinels again. Exit 1 if anything
 was touched. Standard library only (it talks through ``redis-cli`` and ``psql``), so it runs before anything
 is installed.
 
-    python3 .ci/untouched.py plant|check REDIS_URL POSTGRES_URL STATE_FILE
+    python3 .ci/untouched.py plant|check REDIS_URL POSTGRES_URL STATE_FILE [PREFIX]
 """
 
 from __future__ import annotations
@@ -49,7 +50,7 @@ def plant(redis_url: str, postgres_url: str) -> dict[str, object]:
     return {"key": key, "value": value, "table": table, "databases": databases}
 
 
-def check(redis_url: str, postgres_url: str, state: dict[str, object]) -> list[str]:
+def check(redis_url: str, postgres_url: str, state: dict[str, object], prefix: str = "") -> list[str]:
     problems = []
     key, value, table = str(state["key"]), str(state["value"]), str(state["table"])
     for db in redis_databases(redis_url):
@@ -64,20 +65,22 @@ def check(redis_url: str, postgres_url: str, state: dict[str, object]) -> list[s
     psql(postgres_url, f"DROP TABLE IF EXISTS {table}")
     before = state["databases"]
     assert isinstance(before, list)
-    left = set(psql(postgres_url, "SELECT datname FROM pg_database")) - set(before)
+    left = {name for name in set(psql(postgres_url, "SELECT datname FROM pg_database")) - set(before)
+            if name.startswith(prefix)}
     if left:
         problems.append(f"databases left behind: {', '.join(sorted(left))}")
     return problems
 
 
 def main(argv: list[str]) -> int:
-    action, redis_url, postgres_url, state_file = argv
+    action, redis_url, postgres_url, state_file, *rest = argv
+    prefix = rest[0] if rest else ""
     path = Path(state_file)
     if action == "plant":
         path.write_text(json.dumps(plant(redis_url, postgres_url)))
         print(f"planted a sentinel in every database of {redis_url} and in {postgres_url}")
         return 0
-    problems = check(redis_url, postgres_url, json.loads(path.read_text()))
+    problems = check(redis_url, postgres_url, json.loads(path.read_text()), prefix)
     path.unlink()
     for problem in problems:
         print(f"untouched check failed: {problem}", file=sys.stderr)

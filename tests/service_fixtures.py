@@ -25,7 +25,8 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 SERVER_URL = os.environ.get("HEATERS_TEST_DATABASE_URL", "")
-DATABASE_NAME = f"heaters_test_{uuid.uuid4().hex[:10]}"
+# A prefix of its own lets a caller (CI) tell this run's databases from those of other runs on the same server.
+DATABASE_NAME = f"{os.environ.get('HEATERS_TEST_DATABASE_PREFIX', 'heaters_test')}_{uuid.uuid4().hex[:10]}"
 
 
 def with_database(url: str, name: str) -> str:
