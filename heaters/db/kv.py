@@ -42,7 +42,10 @@ async def delete_prefix(prefix: str) -> None:
 
 
 async def delete_expired() -> None:
-    await StoredValue.delete().where(StoredValue.expires_at <= time.time())
+    """Remove expired values and counters whose window is over."""
+    now = time.time()
+    await StoredValue.delete().where(StoredValue.expires_at <= now)
+    await Counter.delete().where(Counter.window_ends <= now)
 
 
 async def hit(key: str, window: float) -> tuple[int, float]:

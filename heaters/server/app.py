@@ -20,6 +20,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
+from heaters.db import kv
 from heaters.db.engine import connect
 from heaters.server.api_clips import ClipController
 from heaters.server.api_cuts import CutController
@@ -56,6 +57,7 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with connect(settings) as engine:
             app.state.engine = engine
+            await kv.delete_expired()  # ended sessions and sign-in windows of earlier runs
             # Approvals go to the export queue at once when Redis is reachable; otherwise the dispatcher
             # finds them on its next tick.
             broker = await asyncio.to_thread(try_broker, settings)

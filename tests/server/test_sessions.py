@@ -139,3 +139,18 @@ async def test_sessions_can_live_in_redis(db: Settings, own_redis: RedisServer) 
         await web.client.post("/logout")
         assert not any(saved in key.decode() for key in client.scan_iter(match="*sessions*"))
         client.close()
+
+
+async def test_expired_sessions_and_counters_are_removed_at_startup(db: Settings) -> None:
+    from heaters.db import kv
+
+    await kv.put("sessions:old", b"{}", expires_at=1.0)
+    await kv.put("sessions:live", b"{}", expires_at=None)
+    await kv.hit("signin:10.0.0.9", window=-1)
+    async for web in open_web(db):
+        assert (await web.client.get("/healthz")).status_code == 200
+    assert await kv.get("sessions:live") is not None
+    from heaters.db.tables import Counter, StoredValue
+
+    assert await StoredValue.count().where(StoredValue.key == "sessions:old") == 0
+    assert await Counter.count() == 0
