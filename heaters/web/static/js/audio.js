@@ -13,6 +13,7 @@ import { base64Bytes } from "./source.js";
 const LEAD = 0.08; // seconds between asking for playback and its first sound: time to decode the first packets
 const CHUNK = 1.0; // seconds of audio fetched and decoded at a time while playing
 const SCRUB = 0.06; // seconds of sound a frame step plays (at least a frame)
+const KEPT_CHUNKS = 24; // decoded chunks kept (about 9 MB of stereo): a looping clip decodes its sound once
 
 export class AudioTrack {
   /** The track of `source` (a ProxySource whose index windows carry `audio`), or null without sound. */
@@ -45,6 +46,27 @@ export class AudioTrack {
     this.output = null; // the gain node every sound goes through (tests listen here)
     this.run = 0; // playback generation: a newer play or stop ends older loops
     this.sources = new Set();
+    this.chunks = new Map(); // "from:to" -> Promise of decoded buffers, oldest first
+  }
+
+  /** Decode the first chunk of playback from `frame` ahead of time (a clip was opened). */
+  warm(frame) {
+    if (!this.ctx) return; // no sound before the first gesture; the first play decodes it
+    const from = this.secondsOf(frame);
+    this.decoded(from, from + CHUNK).catch(() => {});
+  }
+
+  /** `decodeSpan`, remembered for the last few chunks. */
+  decoded(from, to) {
+    const key = `${from}:${to}`;
+    let job = this.chunks.get(key);
+    if (!job) {
+      job = this.decodeSpan(from, to);
+      job.catch(() => this.chunks.delete(key));
+      this.chunks.set(key, job);
+      while (this.chunks.size > KEPT_CHUNKS) this.chunks.delete(this.chunks.keys().next().value);
+    }
+    return job;
   }
 
   context() {
@@ -110,7 +132,7 @@ export class AudioTrack {
   /** Decode the audio of track seconds [from, to) and schedule it at context time (track time + `shift`),
    * dropping whatever would start in the past; a null `shift` means as soon as it is decoded. */
   async schedule(run, from, to, shift) {
-    const buffers = await this.decodeSpan(from, to);
+    const buffers = await this.decoded(from, to);
     if (run !== this.run) return;
     const ctx = this.ctx;
     if (shift === null) shift = ctx.currentTime + 0.005 - from;

@@ -46,6 +46,11 @@ export class WebCodecsPlayer extends BasePlayer {
     if (this.audio) this.audio.stop();
   }
 
+  setRange(lo, hi) {
+    super.setRange(lo, hi);
+    if (this.audio) this.audio.warm(lo);
+  }
+
   step(n) {
     const shown = super.step(n);
     if (this.audio) this.audio.scrub(this.target);
