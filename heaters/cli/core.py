@@ -208,7 +208,17 @@ def _history_command(name: str) -> click.Command:
         from heaters.services import review as service
 
         op = getattr(service, name)
-        _print_result(run_db(lambda _: op(video, user=user, expected_version=expected_version), send=True), as_json)
+
+        async def work(settings: Any) -> Any:
+            result = await op(video, user=user, expected_version=expected_version)
+            if result.withdrawn:  # an undone approval: its export's files go too
+                from heaters.services.withdraw import discard
+                from heaters.storage import create_storage
+
+                await discard(create_storage(settings), result.withdrawn)
+            return result
+
+        _print_result(run_db(work, send=True), as_json)
 
     command.__doc__ = (f"{name.capitalize()} your last {'operation' if name == 'undo' else 'undo'} on VIDEO "
                        "(cuts and review decisions; logged in the audit).")
@@ -239,7 +249,8 @@ def validate(video: int | None, as_json: bool) -> None:
 @click.command(context_settings=CONTEXT)
 @click.argument("video", type=ROW_ID, required=False)
 @click.option("--user", help="Only operations by this user.")
-@click.option("--kind", type=click.Choice(["add", "remove", "move", "approve", "skip", "reject", "undo", "redo"]))
+@click.option("--kind", type=click.Choice(["add", "remove", "move", "trim", "approve", "skip", "reject", "reopen",
+                                           "undo", "redo"]))
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True,
               help="How many operations, newest first.")
 @json_option
