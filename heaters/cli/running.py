@@ -232,7 +232,10 @@ def _demo(settings: Settings) -> tuple[str, str]:
         async with connect(settings):
             await User.delete().where(User.username == DEMO_USER)
             await users.add_user(DEMO_USER, password, "reviewer")
-            existing = await SourceVideo.select(SourceVideo.id).where(SourceVideo.source == str(sample)).first()
+            # The sample is known by its title (ingest may record the source in its own form).
+            existing = await SourceVideo.select(SourceVideo.id).where(
+                (SourceVideo.title == DEMO_TITLE) | (SourceVideo.source == str(sample))
+            ).order_by(SourceVideo.id).first()
             if existing:
                 return int(existing["id"]), False
             queue.set_broker(try_broker(settings))

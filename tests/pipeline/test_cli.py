@@ -114,7 +114,7 @@ async def test_up_demo_runs_the_pipeline_and_stops_cleanly(pipeline: Settings) -
     from heaters.services.videos import list_videos, mece_problems
     from tests.pipeline.conftest import video_state, wait_for
 
-    env = {**os.environ, **settings_env(pipeline)}
+    env = {**os.environ, **settings_env(pipeline), "PYTHONUNBUFFERED": "1"}  # lines arrive as they are printed
     proc = subprocess.Popen(
         [sys.executable, "-m", "heaters", "up", "--demo", "--no-server"], env=env,
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
