@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.columns import JSON, BigInt, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
 from piccolo.table import Table
 
 DESCRIPTION = "segment table"
@@ -38,3 +39,10 @@ async def forwards(engine: Engine) -> None:
     await Segment.raw(
         "CREATE UNIQUE INDEX IF NOT EXISTS segment_video_position ON segment (source_video, position)"
     ).run()
+    if isinstance(engine, PostgresEngine):  # ids are 64-bit on Postgres, as m0002 made every other table's
+        for statement in (
+            "ALTER TABLE segment ALTER COLUMN id TYPE BIGINT",
+            "ALTER TABLE segment ALTER COLUMN source_video TYPE BIGINT",
+            "ALTER SEQUENCE segment_id_seq AS BIGINT",
+        ):
+            await engine.run_ddl(statement)
