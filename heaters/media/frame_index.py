@@ -73,10 +73,11 @@ def build_index(
             order = packet.pts if packet.pts is not None else len(packets)
             packets.append((order, packet.pos, packet.size))
         width, height = cc.width, cc.height
+        # Read while the file is open: a stream's fields are not valid once its container is closed.
+        audio = _audio_index(astream, sorted(sound)) if astream is not None and sound else None
     if not packets:
         raise MediaError(f"{name} holds no video frames", "re-encode the proxy")
     packets.sort()
-    audio = _audio_index(astream, sorted(sound)) if astream is not None and sound else None
     return {
         "version": INDEX_VERSION,
         "codec": codec,
