@@ -43,6 +43,7 @@ from heaters.media.transcode import (
     _SharedPicture,
     check_pixels,
     count_frames,
+    encoder_refusals,
     queue_capacity,
 )
 
@@ -170,18 +171,11 @@ def encode_segment(
     try:
         thumbs = _Thumbnails()
         audio = _span_audio(original, timeline, start, end) if timeline.has_audio and keep_master else None
-        try:
+        with encoder_refusals(name):
             frames, reached_end, outputs = _encode_window(
                 original, name, master_tmp if keep_master else None, proxy_tmp, start, end, timeline, audio, thumbs,
                 proxy_crf, proxy_preset, proxy_short_side, progress, abort, max_pixels,
             )
-        except av.error.FFmpegError as exc:
-            if isinstance(exc, OSError):  # disk full, I/O: the environment, worth retrying
-                raise
-            raise MediaError(
-                f"{name}: the encoder refused this video ({exc})",
-                "the source cannot be archived as it is; convert it (e.g. to yuv420p H.264) and ingest it again",
-            ) from None
         if outputs is None:
             return SegmentResult(start, 0, True, 0, 0, 0, 0, False, None)
         index = build_index(proxy_tmp, timeline.fps)

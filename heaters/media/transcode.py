@@ -29,7 +29,8 @@ permanent ``MediaError``. A source that decodes to more than a second less than 
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from functools import lru_cache, partial
@@ -276,6 +277,20 @@ class _SharedPicture:
         return out
 
 
+@contextmanager
+def encoder_refusals(name: str) -> Iterator[None]:
+    """An encoder's refusal is permanent (the source cannot be archived as it is); disk and I/O errors are not."""
+    try:
+        yield
+    except av.error.FFmpegError as exc:
+        if isinstance(exc, OSError):  # disk full, I/O: the environment, worth retrying
+            raise
+        raise MediaError(
+            f"{name}: the encoder refused this video ({exc})",
+            "the source cannot be archived as it is; convert it (e.g. to yuv420p H.264) and ingest it again",
+        ) from None
+
+
 def transcode(
     original: str | Path,
     master_path: str | Path,
@@ -312,18 +327,11 @@ def transcode(
     proxy_tmp = proxy_path.with_name(proxy_path.name + ".part")
     try:
         builder = FeatureBuilder(small_frames=small_frames) if extract_features else None
-        try:
+        with encoder_refusals(name):
             fps, total, outputs, rotation, promised = _encode(
                 original, name, master_tmp if keep_master else None, proxy_tmp, proxy_crf, proxy_preset,
                 proxy_short_side, progress, builder, abort, max_pixels,
             )
-        except av.error.FFmpegError as exc:
-            if isinstance(exc, OSError):  # disk full, I/O: the environment, worth retrying
-                raise
-            raise MediaError(
-                f"{name}: the encoder refused this video ({exc})",
-                "the source cannot be archived as it is; convert it (e.g. to yuv420p H.264) and ingest it again",
-            ) from None
         warning = _shortfall(name, total, fps, promised, accept_short)
         master_frames = count_frames(master_tmp) if keep_master else total
         index = build_index(proxy_tmp, fps)
