@@ -1,8 +1,9 @@
 """Slow down password guessing: bounded failed sign-ins per client address, and per client and name.
 
 The per-client bound holds across all names, so spraying a new name each time is limited too. Counts live in
-the database (``heaters.db.kv``), so every web process shares them. Checked before any password is hashed: a
-throttled attempt costs two small queries.
+the database (``heaters.db.kv``), so every web process shares them. Checked before any password is hashed. A
+block, once seen, is remembered in this process until it ends (a block is never lifted early), so a flood of
+attempts from a throttled client is answered from memory and costs the database nothing.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 import time
 
 from heaters.db import kv
+
+BLOCKS_REMEMBERED = 10_000  # bounds the memory a spray of client addresses can take
 
 
 class LoginThrottle:
@@ -19,18 +22,31 @@ class LoginThrottle:
         self.per_name = per_name
         self.per_client = per_client
         self.window = window
+        self._blocked: dict[str, float] = {}  # key -> when its block ends (time.time())
 
     def _keys(self, client: str, name: str) -> list[tuple[str, int]]:
         return [(f"signin:{client}", self.per_client), (f"signin:{client}:{name.lower()[:150]}", self.per_name)]
 
     async def retry_after(self, client: str, name: str) -> float:
         """Seconds until this client may try this name again (0: it may try now)."""
+        now = time.time()
+        keys = self._keys(client, name)
+        known = max((self._blocked.get(key, 0.0) for key, _ in keys), default=0.0)
+        if known > now:
+            return known - now
         wait = 0.0
-        for key, limit in self._keys(client, name):
+        for key, limit in keys:
             count, ends = await kv.count(key)
-            if count >= limit:
-                wait = max(wait, ends - time.time())
-        return max(0.0, wait)
+            if count >= limit and ends > now:
+                self._remember(key, ends, now)
+                wait = max(wait, ends - now)
+        return wait
+
+    def _remember(self, key: str, ends: float, now: float) -> None:
+        if len(self._blocked) >= BLOCKS_REMEMBERED:
+            self._blocked = {k: v for k, v in self._blocked.items() if v > now}
+        if len(self._blocked) < BLOCKS_REMEMBERED:
+            self._blocked[key] = ends
 
     async def failed(self, client: str, name: str) -> None:
         for key, _ in self._keys(client, name):

@@ -109,6 +109,19 @@ async def test_throttle_counts_per_client_across_names_and_windows_end(db: Setti
     assert await ended.retry_after("10.0.0.3", "rita") == 0
 
 
+async def test_a_seen_block_is_answered_without_the_database(db: Settings) -> None:
+    """A flood from a blocked client costs no queries: the block is remembered in the process until it ends."""
+    from heaters.db import kv
+    from heaters.server.throttle import LoginThrottle
+
+    throttle = LoginThrottle(per_name=1, per_client=5, window=300)
+    await throttle.failed("10.0.0.9", "rita")
+    assert await throttle.retry_after("10.0.0.9", "rita") > 0
+    await kv.reset("signin:10.0.0.9:rita")  # the database no longer knows; this process still does
+    assert 299 < await throttle.retry_after("10.0.0.9", "rita") <= 300
+    assert await LoginThrottle(per_name=1, per_client=5, window=300).retry_after("10.0.0.9", "rita") == 0
+
+
 async def test_login_page_escapes_what_it_echoes(web: Web) -> None:
     page = await web.client.get("/login", params={"next": '/"><script>alert(1)</script>'})
     assert "<script>alert(1)" not in page.text and "&lt;script&gt;" in page.text
