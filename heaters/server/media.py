@@ -69,7 +69,7 @@ class MediaController(Controller):
             return Redirect(url, status_code=302, headers={"Cache-Control": "private, no-store"})
         try:
             st = await asyncio.to_thread(os.stat, path)
-        except (FileNotFoundError, NotADirectoryError):
+        except OSError:  # missing, or a name no file can have (too long, say): nothing is stored there
             raise NotFound(f"no stored object {key!r}") from None
         if not os.path.isfile(path):
             raise NotFound(f"no stored object {key!r}")

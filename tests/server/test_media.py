@@ -108,6 +108,10 @@ async def test_missing_object_is_404(reviewer: Web, media: bytes) -> None:
     response = await reviewer.client.get("/media/proxies/2.mp4")
     assert response.status_code == 404 and response.json()["error"] == "not_found"
     assert (await reviewer.client.get("/media/proxies")).status_code == 404  # a directory is not an object
+    # A name no file system allows (over 255 bytes in UTF-8) names nothing either: 404, not a server error.
+    long_name = "proxies/" + "o\u0361" * 100 + ".mp4"
+    response = await reviewer.client.get(f"/media/{long_name}")
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
 
 
 @pytest.mark.parametrize(
