@@ -165,3 +165,17 @@ async def test_a_video_kept_with_a_warning_says_so(reviewer: Web) -> None:
     assert api["warning"] == warning
     plain = reviewer.make_video()
     assert 'class="flash warning"' not in (await reviewer.client.get(f"/videos/{plain}")).text
+
+
+async def test_the_video_page_names_a_local_source_by_its_file_name_only(reviewer: Web) -> None:
+    local = reviewer.make_video(source="/srv/private/incoming/talk.mp4")
+    html = (await reviewer.client.get(f"/videos/{local}")).text
+    assert "talk.mp4" in html and "/srv/private" not in html
+    remote = reviewer.make_video()
+    assert 'href="https://example.invalid/v"' in (await reviewer.client.get(f"/videos/{remote}")).text
+
+
+async def test_a_finished_video_shows_done_not_its_last_stage_progress(reviewer: Web) -> None:
+    reviewer.make_video(progress={"stage": "detect", "percent": 100.0})
+    html = (await reviewer.client.get("/")).text
+    assert "detect 100%" not in html and ">done<" in html
