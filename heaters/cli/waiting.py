@@ -16,6 +16,7 @@ from typing import Any
 import click
 
 from heaters import pipeline
+from heaters.progress import details
 
 # From the pipeline table: a video's stages, where each state stands among them, and how they fail.
 STAGE_OF_STATE = {state: (stage.name, running) for state, (stage, running) in pipeline.positions("video").items()}
@@ -31,30 +32,6 @@ def bar(percent: float | None, width: int = BAR) -> str:
         return "[" + "?" * width + "]"
     filled = round(width * max(0.0, min(100.0, percent)) / 100)
     return "[" + "#" * filled + "-" * (width - filled) + "]"
-
-
-def time_left(progress: dict[str, Any]) -> str:
-    """"2 min left" from the stage's elapsed seconds and percent, or "" while there is nothing to go on."""
-    percent, seconds = progress.get("percent"), progress.get("seconds")
-    if not percent or seconds is None or percent >= 100 or seconds < 1:
-        return ""
-    left = seconds * (100.0 - percent) / percent
-    return f"{left:.0f} s left" if left < 90 else f"{left / 60:.0f} min left"
-
-
-def amount(progress: dict[str, Any]) -> str:
-    """What is done so far: "12.3 MB", "120/2750 frames" or "120 frames"."""
-    total = progress.get("total")
-    if "bytes" in progress:
-        return f"{progress['bytes'] / 1e6:.1f} MB" + (f" of {total / 1e6:.1f} MB" if total else "")
-    if "frames" in progress:
-        return f"{progress['frames']}/{total} frames" if total else f"{progress['frames']} frames"
-    return ""
-
-
-def details(progress: dict[str, Any]) -> str:
-    """Amount, then the current step or the time left: ", "-joined, the empty ones left out."""
-    return ", ".join(x for x in (amount(progress), progress.get("step") or time_left(progress)) if x)
 
 
 def running_bar(progress: dict[str, Any], stage: str) -> str:

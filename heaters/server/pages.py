@@ -22,7 +22,7 @@ from heaters.server.ingest import FORM_UPLOAD_LIMIT, ingest_form
 from heaters.server.params import ClipId, ClipQuery, VideoId
 from heaters.server.similar import similar_to
 from heaters.server.views import clip_json, flash, page, video_json
-from heaters.services import claims, retry, status
+from heaters.services import claims, live, retry, status
 from heaters.services import videos as videos_service
 
 
@@ -46,7 +46,8 @@ class DashboardController(Controller):
             for state, n in v["clip_counts"].items():
                 totals[state] = totals.get(state, 0) + n
         return page(
-            request, "dashboard.html", videos=videos, clip_totals=totals, failures=await status.failures(limit=50)
+            request, "dashboard.html", videos=videos, clip_totals=totals, failures=await status.failures(limit=50),
+            marks=await live.marks([v["id"] for v in videos]),
         )
 
     @post("/ingest", guards=[operator_only], request_max_body_size=FORM_UPLOAD_LIMIT, status_code=303)
@@ -131,6 +132,7 @@ class VideoPageController(Controller):
             clips=spans,
             audit=await videos_service.audit_log(video_id, limit=30),
             claim=await claims.claim_info(video_id),
+            marks=await live.marks([video_id]),
         )
 
     @post("/{video_id:int}/retry", guards=[operator_only], status_code=303)

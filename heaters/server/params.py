@@ -20,6 +20,7 @@ ClipId = Annotated[int, PathParameter(ge=1, le=MAX_ID, description="a clip's id"
 FrameInPath = Annotated[int, PathParameter(ge=0, le=MAX_FRAME, description="a frame number")]
 VersionQuery = Annotated[int | None, QueryParameter(
     ge=0, le=MAX_FRAME, description="the cut_version the edit was made on (409 if the video changed since)")]
+VideoQuery = Annotated[int | None, QueryParameter(name="video", ge=1, le=MAX_ID, description="only this video")]
 ClipQuery = Annotated[int | None, QueryParameter(ge=1, le=MAX_ID, description="a clip's id")]
 AfterId = Annotated[int | None, QueryParameter(ge=0, le=MAX_ID, description="only operations older than this id")]
 

@@ -5,13 +5,17 @@ The JSON shapes here are a contract with the browser code (``web/static/js``): k
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from litestar import Request
 from litestar.response import Template
 
+from heaters import progress
 from heaters.services import videos as videos_service
 
+# Sent by ``web/static/js/live.js`` when a page fetches its own HTML again to stay current.
+LIVE_HEADER = "x-heaters-live"
 CLIP_FIELDS = ("id", "start_frame", "end_frame", "state", "reviewed_by")
 
 
@@ -22,6 +26,12 @@ def fps_text(row: dict[str, Any]) -> str:
 
 def media_url(key: str) -> str:
     return f"/media/{key}" if key else ""
+
+
+def duration_text(row: dict[str, Any]) -> str:
+    """The video's length as a timecode ("2:03"), "" before it is encoded."""
+    fps = Fraction(row["fps_num"], row["fps_den"] or 1) if row["fps_num"] else None
+    return progress.duration(row["total_frames"], fps)
 
 
 def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -> dict[str, Any]:
@@ -36,8 +46,12 @@ def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -
         "warning": row.get("warning", ""),
         "attempts": row["attempts"],
         "progress": row.get("progress") or {},
+        # The progress in words, with the time left ("encode 45% · 2 min left"): the same as ``--wait`` says.
+        "status": progress.video_status(row),
+        "state_name": progress.state_name(row["state"]),
         "fps": fps_text(row),
         "total_frames": row["total_frames"],
+        "duration": duration_text(row),
         "width": row["width"],
         "height": row["height"],
         "has_audio": row["has_audio"],
@@ -110,7 +124,8 @@ def page(request: Request[Any, Any, Any], template: str, status_code: int = 200,
     base = {
         "user": request.scope.get("user"),
         "csrf_token": csrf_token(request),
-        "flashes": take_flashes(request),
+        # A page fetching itself again to stay current leaves pending messages for the next real visit.
+        "flashes": [] if request.headers.get(LIVE_HEADER) else take_flashes(request),
         "webcodecs_enabled": settings.webcodecs_enabled,
         "path": request.url.path,
     }

@@ -80,6 +80,8 @@ async def test_segments_in_any_order_review_while_encoding_and_join_exactly(db: 
     assert reviewable_before_the_end
     video = await get_video(video_id)
     assert video["state"] == "encoded" and video["total_frames"] == truth.frames
+    # The pace since the plan, from which the pages tell the time left.
+    assert video["progress"]["segments_done"] == 10 and video["progress"]["seconds"] >= 0
     assert await stages.detect(ctx, video_id) == "done"
     video = await get_video(video_id)
     assert video["state"] == "ready"

@@ -370,6 +370,8 @@ async def _apply(
             SourceVideo.progress: {
                 "stage": "encode", "percent": round(100.0 * prefix / total, 1), "frames": prefix, "total": total,
                 "segments": planned, "segments_done": finished,
+                # Since the plan (segment 0's row): the pace so far, from which the pages estimate the time left.
+                "seconds": _seconds_since(first["created_at"], stamp),
             },
         }
         if not video["width"]:
@@ -386,6 +388,14 @@ async def _apply(
             except Exception:  # a leftover costs a few kB; the janitor's business, not a failure
                 log.debug("could not delete %s", old)
     return True
+
+
+def _seconds_since(then: Any, stamp: Any) -> float | None:
+    if then is None:
+        return None
+    if then.tzinfo is None:  # SQLite hands timestamps back without their zone; they are stored in UTC
+        then = then.replace(tzinfo=stamp.tzinfo)
+    return round((stamp - then).total_seconds(), 1)
 
 
 async def _insert_spans(video_id: int, starts: list[int], total: int, tail_state: str, stamp: Any) -> None:

@@ -1,0 +1,65 @@
+"""The dashboard and the video page follow a video through the pipeline without a reload: its progress with the
+time left, and its state when a stage ends."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import pytest
+
+from heaters.settings import Settings
+from tests.browser.live import LiveServer, db_call, login
+
+pytestmark = pytest.mark.browser
+
+
+def encoding_video(settings: Settings, progress: dict[str, Any]) -> int:
+    async def make() -> int:
+        from heaters.services import videos
+
+        video_id = await videos.create_video("Being encoded", "https://example.invalid/long", state="encoding",
+                                             fps=Fraction(25), total_frames=1000, width=320, height=180)
+        await videos.set_state(video_id, "encoding", progress=progress)
+        return video_id
+
+    return db_call(settings, make)
+
+
+def set_video(settings: Settings, video_id: int, state: str, progress: dict[str, Any]) -> None:
+    async def change() -> None:
+        from heaters.services import videos
+
+        await videos.set_state(video_id, state, progress=progress)
+
+    db_call(settings, change)
+
+
+def progress_text(page: Any, video_id: int) -> str:
+    return str(page.text_content(f'[data-progress="{video_id}"] [data-progress-text]')).strip()
+
+
+@pytest.mark.parametrize("path", ["/", "/videos/{video}"], ids=["dashboard", "video-page"])
+def test_progress_and_state_change_on_the_open_page(
+    new_page: Any, server: LiveServer, browser_settings: Settings, path: str
+) -> None:
+    video = encoding_video(browser_settings, {"stage": "encode", "percent": 10.0, "frames": 100, "total": 1000,
+                                              "seconds": 5.0})
+    page = new_page()
+    login(page, server, "alice", path.format(video=video))
+    assert progress_text(page, video) == "encode 10% · 45 s left"
+    page.evaluate("window.sameDocument = true")  # gone if the page reloads
+
+    set_video(browser_settings, video, "encoding", {"stage": "encode", "percent": 50.0, "frames": 500,
+                                                    "total": 1000, "seconds": 20.0})
+    page.wait_for_function(
+        f"""document.querySelector('[data-progress="{video}"] [data-progress-text]').textContent
+            === 'encode 50% · 20 s left'""", timeout=10000)
+    width = page.evaluate(f"""document.querySelector('[data-progress="{video}"] .progress > span').style.width""")
+    assert width == "50%"
+
+    set_video(browser_settings, video, "detecting", {"stage": "detect", "percent": 0.0})
+    badge = f'[data-video="{video}"] .badge' if path == "/" else "h1 .badge"
+    page.wait_for_function(f"document.querySelector('{badge}').textContent.trim() === 'detecting'", timeout=10000)
+    assert page.evaluate("window.sameDocument") is True, "the page changed without reloading"
+    assert progress_text(page, video) == "detect 0%"
