@@ -69,6 +69,7 @@ class SourceVideo(Table, tablename="source_video"):
     proxy_key = Varchar(length=500, default="")
     proxy_index_key = Varchar(length=500, default="")
     features_key = Varchar(length=500, default="")
+    poster_key = Varchar(length=500, default="")  # a small JPEG standing for the video (m0007)
     # "<user>:<Idempotency-Key>" of the request that created the video: a retried request finds it again.
     idempotency_key = Varchar(length=300, null=True, default=None, unique=True)
     cut_version = Integer(default=0)

@@ -60,6 +60,7 @@ def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -
         "index_url": f"/api/videos/{row['id']}/index" if has_proxy else "",
         # The waveform beside the proxy (``heaters.media.review_audio``); the index says whether it exists.
         "peaks_url": media_url(f"proxies/{row['id']}.peaks") if has_proxy and row["has_audio"] else "",
+        "poster_url": media_url(row.get("poster_key") or ""),  # a small JPEG of the video, once detected
         "events_url": f"/api/videos/{row['id']}/events",
         "review_user": row.get("review_user", ""),
         "created_at": row["created_at"],

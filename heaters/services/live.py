@@ -17,15 +17,16 @@ from heaters.db.tables import Clip, SourceVideo
 VIDEO_COLUMNS = (
     SourceVideo.id, SourceVideo.title, SourceVideo.state, SourceVideo.progress, SourceVideo.cut_version,
     SourceVideo.total_frames, SourceVideo.fps_num, SourceVideo.fps_den, SourceVideo.proxy_index_key,
-    SourceVideo.updated_at,
+    SourceVideo.poster_key, SourceVideo.updated_at,
 )
 
 
 def mark(video: dict[str, Any], clips: int, clips_changed: Any) -> str:
-    """Changes with the video's state, version or reviewability, and with any change of its clips
+    """Changes with the video's state, version, poster or reviewability, and with any change of its clips
     (a count or an updated clip: an export finishing changes no version)."""
     return "|".join(str(x) for x in (
-        video["state"], video["cut_version"], bool(video["proxy_index_key"]), clips, clips_changed or "",
+        video["state"], video["cut_version"], bool(video["proxy_index_key"]), video["poster_key"], clips,
+        clips_changed or "",
     ))
 
 

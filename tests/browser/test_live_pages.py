@@ -3,6 +3,7 @@ time left, and its state when a stage ends."""
 
 from __future__ import annotations
 
+import json
 from fractions import Fraction
 from typing import Any
 
@@ -63,3 +64,34 @@ def test_progress_and_state_change_on_the_open_page(
     page.wait_for_function(f"document.querySelector('{badge}').textContent.trim() === 'detecting'", timeout=10000)
     assert page.evaluate("window.sameDocument") is True, "the page changed without reloading"
     assert progress_text(page, video) == "detect 0%"
+
+
+def with_poster(settings: Settings, video_id: int) -> None:
+    """Make the video's poster as the detect stage does, from its proxy in storage."""
+
+    async def make() -> None:
+        from heaters.db.tables import SourceVideo
+        from heaters.services.stages import StageContext
+        from heaters.services.stages.poster import make_poster
+        from heaters.services.videos import get_video
+
+        key = await make_poster(StageContext.from_settings(settings), await get_video(video_id))
+        assert key
+        await SourceVideo.update({SourceVideo.poster_key: key}).where(SourceVideo.id == video_id)
+
+    db_call(settings, make)
+
+
+@pytest.mark.parametrize("path", ["/", "/videos/{video}"], ids=["dashboard", "video-page"])
+def test_a_video_shows_its_poster_and_duration(
+    new_page: Any, server: LiveServer, browser_settings: Settings, video_id: int, path: str
+) -> None:
+    with_poster(browser_settings, video_id)
+    page = new_page()
+    login(page, server, "alice", path.format(video=video_id))
+    scope = f'[data-video="{video_id}"] ' if path == "/" else ""
+    poster = f"{scope}img[src='/media/proxies/{video_id}.poster.jpg']"
+    page.wait_for_function(f"""(() => {{ const img = document.querySelector({json.dumps(poster)});
+        return img && img.complete && img.naturalWidth === 320; }})()""", timeout=10000)
+    # 90 frames at 30 fps
+    assert page.text_content(f"{scope}[data-duration]").strip() == "0:03"

@@ -85,6 +85,8 @@ async def test_segments_in_any_order_review_while_encoding_and_join_exactly(db: 
     assert await stages.detect(ctx, video_id) == "done"
     video = await get_video(video_id)
     assert video["state"] == "ready"
+    # The poster is read from the pieces, as the player reads frames.
+    assert ctx.storage.get_bytes(video["poster_key"])[:2] == b"\xff\xd8"
     clips = await live_clips(video_id)
     # What a whole-file encode detects, plus the reviewer's cut made during the encode.
     assert [c["start_frame"] for c in clips] == [0, 7, *truth.cuts]

@@ -7,6 +7,7 @@ import asyncio
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
@@ -54,6 +55,10 @@ async def test_chain_to_embedded_with_frame_exact_export(db: Settings, tmp_path:
     # Each detected cut keeps its kind and confidence; the first clip starts with no cut.
     assert [c["cut_kind"] for c in clips] == ["", "hard", "hard"]
     assert clips[0]["cut_confidence"] is None and all(0 < c["cut_confidence"] <= 1 for c in clips[1:])
+    # A poster from the proxy: a small JPEG 320 px wide in the video's shape.
+    assert video["poster_key"] == f"proxies/{video_id}.poster.jpg"
+    poster = cv2.imdecode(np.frombuffer(ctx.storage.get_bytes(video["poster_key"]), np.uint8), cv2.IMREAD_COLOR)
+    assert poster.shape == (180, 320, 3) and 16 < float(poster.mean()) < 245
 
     # The master holds the burnt-in frame numbers 0..N-1, in order.
     master = ctx.storage.local_path(video["master_key"])

@@ -60,3 +60,22 @@ async def test_a_page_fetching_itself_again_leaves_messages_for_the_next_visit(o
     again = await operator.client.get("/", headers={"x-heaters-live": "1"})
     assert "sent back to its failed stage" not in again.text
     assert "sent back to its failed stage" in (await operator.client.get("/")).text
+
+
+async def test_the_poster_is_served_as_a_jpeg_and_named_on_the_pages(reviewer: Web) -> None:
+    from heaters.storage import create_storage
+
+    video = reviewer.make_video()
+    html = (await reviewer.client.get("/")).text
+    assert "poster.jpg" not in html, "a video without a poster shows none"
+    key = f"proxies/{video}.poster.jpg"
+    create_storage(reviewer.settings).put_bytes(key, b"\xff\xd8\xff\xe0 a poster", "proxy_index")
+    before = page_mark(html, video)
+    reviewer.call(videos_service.set_state, video, "ready", poster_key=key)
+    html = (await reviewer.client.get("/")).text
+    assert f'src="/media/{key}"' in html and page_mark(html, video) != before
+    assert f'src="/media/{key}"' in (await reviewer.client.get(f"/videos/{video}")).text
+    assert (await reviewer.client.get(f"/api/videos/{video}")).json()["poster_url"] == f"/media/{key}"
+    served = await reviewer.client.get(f"/media/{key}")
+    assert served.status_code == 200 and served.headers["content-type"] == "image/jpeg"
+    assert served.content.startswith(b"\xff\xd8")

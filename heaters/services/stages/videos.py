@@ -26,6 +26,7 @@ from heaters.services.stages import context as keys
 from heaters.services.stages import segments
 from heaters.services.stages.context import StageContext
 from heaters.services.stages.lease import Claim
+from heaters.services.stages.poster import make_poster
 from heaters.services.stages.runner import run_stage
 from heaters.services.videos import create_initial_clips
 
@@ -239,8 +240,9 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
     await held.ensure_held()
     # Idempotent: after a crash between these two writes the clips exist and are found, not duplicated.
     await create_initial_clips(video_id, cuts, total, {c.frame: (c.kind, c.confidence) for c in found})
+    poster = await make_poster(ctx, video)
     held.progress = {"stage": "detect", "percent": 100.0, "cuts": len(cuts)}
-    await held.finish(pipeline.stage("detect").done, progress=held.progress)
+    await held.finish(pipeline.stage("detect").done, progress=held.progress, poster_key=poster)
 
 
 async def _small_frames(ctx: StageContext, features_key: str, total: int) -> np.ndarray:
