@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Literal
 
-Table = Literal["video", "clip", "segment"]
+Table = Literal["video", "clip", "segment", "audio"]
 HOUR_MS = 3600 * 1000
 
 
@@ -64,6 +64,10 @@ STAGES: tuple[Stage, ...] = (
     # stays ``encoding`` until the last one is in; see ``heaters.services.stages.segments``).
     Stage("segment", "segment", "pending", "encoding", "encoded", "failed",
           "encode_segment", "encode", 2 * HOUR_MS, "manual", None),
+    # Its sound is one track for the whole source, made beside the segments by a job of its own (only the
+    # audio is decoded); reviewers hear it once it is in (``heaters.services.stages.review_audio``).
+    Stage("audio", "audio", "pending", "encoding", "encoded", "audio_failed",
+          "encode_review_audio", "encode", 6 * HOUR_MS, "manual", None),
     Stage("detect", "video", "encoded", "detecting", "ready", "detect_failed",
           "detect_scenes", "encode", 1 * HOUR_MS, "manual", None),
     Stage("export", "clip", "approved", "exporting", "exported", "export_failed",
@@ -75,11 +79,13 @@ STAGES: tuple[Stage, ...] = (
 )
 
 # States outside any stage: where clips start (review) and the review's other outcomes.
-FIRST_STATES: dict[Table, tuple[str, ...]] = {"video": (), "clip": ("pending_review",), "segment": ()}
+FIRST_STATES: dict[Table, tuple[str, ...]] = {
+    "video": (), "clip": ("pending_review",), "segment": (), "audio": (),
+}
 # The unencoded rest of a video being encoded in segments is one clip in this state, locked until encoded.
 TAIL_CLIP_STATE = "encoding"
 OTHER_STATES: dict[Table, tuple[str, ...]] = {
-    "video": (), "clip": ("skipped", "rejected", "superseded", TAIL_CLIP_STATE), "segment": (),
+    "video": (), "clip": ("skipped", "rejected", "superseded", TAIL_CLIP_STATE), "segment": (), "audio": (),
 }
 
 _BY_NAME = {s.name: s for s in STAGES}

@@ -23,7 +23,10 @@ from tests.service_fixtures import POSTGRES_URL, pytest_sessionfinish, pytest_se
 pytest_plugins = ["tests.s3_fixtures"]
 
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
-TABLES = "source_video, clip, cut_operation, artifact, embedding, heaters_user, segment, heaters_store, heaters_counter"
+TABLES = (
+    "source_video, clip, cut_operation, artifact, embedding, heaters_user, segment, review_audio, heaters_store,"
+    " heaters_counter"
+)
 
 
 # The session's own Postgres database and redis-server (hooks and fixture), registered from here.

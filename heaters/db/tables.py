@@ -31,6 +31,7 @@ from heaters import pipeline
 VIDEO_STATES = pipeline.states("video")
 CLIP_STATES = pipeline.states("clip")
 SEGMENT_STATES = pipeline.states("segment")
+AUDIO_STATES = pipeline.states("audio")
 # Clips whose export has started are frozen: no cut operation may replace them. A clip in ``encoding`` is the
 # tail of a video still being encoded in segments: nobody may edit or approve it until its frames exist.
 LOCKED_CLIP_STATES = frozenset(pipeline.states_from("export")) | {pipeline.TAIL_CLIP_STATE}
@@ -164,6 +165,24 @@ class Segment(Table, tablename="segment"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class ReviewAudio(Table, tablename="review_audio"):
+    """The review sound of a video encoded in segments: one track for the whole source, made by its own job."""
+
+    id: Serial
+    source_video = ForeignKey(references=SourceVideo)  # one row per video (a unique index)
+    timeline = JSON(default="{}")  # the segments' timeline: where audio sample 0 plays
+    state = Varchar(length=32, default="pending", index=True)
+    error = Text(default="")
+    attempts = Integer(default=0)
+    lease_until = Timestamptz(null=True, default=None)
+    audio_key = Varchar(length=500, default="")
+    index_key = Varchar(length=500, default="")
+    peaks_key = Varchar(length=500, default="")
+    audio_bytes = BigInt(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class User(BaseUser, tablename="heaters_user"):
     """A login: Piccolo's hashed-password user plus a role."""
 
@@ -189,9 +208,11 @@ class Counter(Table, tablename="heaters_counter"):
 
 
 ALL_TABLES: tuple[type[Table], ...] = (
-    SourceVideo, Clip, CutOperation, Artifact, Embedding, User, Segment, StoredValue, Counter,
+    SourceVideo, Clip, CutOperation, Artifact, Embedding, User, Segment, ReviewAudio, StoredValue, Counter,
 )
 
 # The pipeline table names its tables; this is where the names meet the Piccolo classes. (Typed loosely:
 # code using it reaches for the columns every stage table has: id, state, attempts, lease_until, error.)
-STAGE_TABLES: dict[pipeline.Table, Any] = {"video": SourceVideo, "clip": Clip, "segment": Segment}
+STAGE_TABLES: dict[pipeline.Table, Any] = {
+    "video": SourceVideo, "clip": Clip, "segment": Segment, "audio": ReviewAudio,
+}

@@ -92,6 +92,24 @@ def build_index(
     }
 
 
+def build_audio_index(path: str | Path) -> dict[str, Any]:
+    """The packet index of an audio-only file (a segmented video's review track), in the layout of a proxy
+    index's ``"audio"``, with ``bytes`` the file's size; offsets are into that file."""
+    name = Path(path).name
+    with open_media(path) as container:
+        if not container.streams.audio:
+            raise MediaError(f"{name} holds no audio", "encode the review audio again")
+        stream = container.streams.audio[0]
+        packets = sorted(
+            (p.pts or 0, p.pos, p.size) for p in container.demux(stream) if p.size and p.pos is not None and p.pos >= 0
+        )
+        if not packets:
+            raise MediaError(f"{name} holds no audio packets", "encode the review audio again")
+        index = _audio_index(stream, packets)
+    index["bytes"] = Path(path).stat().st_size
+    return index
+
+
 def _audio_index(stream: Any, packets: list[tuple[int, int, int]]) -> dict[str, Any]:
     cc = stream.codec_context
     rate = cc.sample_rate

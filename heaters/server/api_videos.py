@@ -16,7 +16,7 @@ from heaters.limits import MAX_FRAME
 from heaters.server.auth import operator_only
 from heaters.server.ingest import UPLOAD_LIMIT, ingest_form, ingest_streamed, ingest_url
 from heaters.server.params import AfterId, StateQuery, VideoId
-from heaters.server.views import clip_json, clips_snapshot, video_json
+from heaters.server.views import clip_json, clips_snapshot, media_url, video_json
 from heaters.services import claims, retry, status
 from heaters.services import videos as videos_service
 from heaters.storage import Storage
@@ -39,6 +39,14 @@ class IndexCache:
         while len(self._items) > self.size:
             self._items.popitem(last=False)
         return index
+
+
+def with_media_urls(window: dict[str, Any]) -> dict[str, Any]:
+    """A segmented video's sound lives in files of its own: the index names their keys, the page gets URLs."""
+    for part in ("audio", "peaks"):
+        if isinstance(window.get(part), dict) and window[part].get("key"):
+            window[part] = {**window[part], "url": media_url(window[part]["key"])}
+    return window
 
 
 def username(request: Request[Any, Any, Any]) -> str:
@@ -128,14 +136,14 @@ class VideoController(Controller):
             # Still encoding in segments: the index covers the encoded part; later frames are not there yet.
             stop = min(stop, total)
             if start >= stop:
-                return {**index_window(index, 0, 1), "frames": 0, "offsets": [], "sizes": [], "start": start,
-                        "end": start}
+                return with_media_urls({**index_window(index, 0, 1), "frames": 0, "offsets": [], "sizes": [],
+                                        "start": start, "end": start})
         if not 0 <= start < stop <= total:
             raise BadInput(
                 f"frames [{start}, {stop}) are outside the proxy's [0, {total})",
                 "ask for 0 <= start < end <= total_frames",
             )
-        return index_window(index, start, stop)
+        return with_media_urls(index_window(index, start, stop))
 
     @get("/{video_id:int}/audit", summary="The video's cut operations and decisions, newest first")
     async def audit(

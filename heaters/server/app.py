@@ -31,7 +31,7 @@ from heaters.server.auth import derive_key, load_secret_key, secure_cookies_oute
 from heaters.server.errors import EXCEPTION_HANDLERS, declare_errors
 from heaters.server.events import CutVersionHub
 from heaters.server.health import HealthController
-from heaters.server.media import MediaController
+from heaters.server.media import LayoutCache, MediaController
 from heaters.server.pages import (
     ClipPageController,
     DashboardController,
@@ -96,7 +96,7 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
         ),
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "storage": create_storage(settings), "hub": hub,
-                     "index_cache": IndexCache(), "login_throttle": LoginThrottle(),
+                     "index_cache": IndexCache(), "mp4_cache": LayoutCache(), "login_throttle": LoginThrottle(),
                      "session_config": sessions}),
     )
 

@@ -5,6 +5,10 @@ Local storage is served here with byte ranges (the player fetches single frames 
 media bytes never pass through the web process. A key can never leave the storage root: ``validate_key``
 refuses ``..``, absolute and empty segments, and local storage refuses symlinks pointing outside. Originals
 (whatever was downloaded or uploaded, unchecked) are for operators only.
+
+A video encoded in segments has two virtual files answered from its pieces (from any storage): ``pieces.mp4``,
+the pieces one after another (what its frame index addresses), and ``review.mp4``, a real MP4 of the pieces
+and its sound for the ``<video>`` fallback (``heaters.media.virtual_mp4``).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import asyncio
 import mimetypes
 import os
 import re
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -31,6 +36,9 @@ mimetypes.add_type("video/mp4", ".mp4")
 
 # The proxy of a video encoded in segments: its pieces one after another, as its frame index addresses them.
 PIECES_PROXY = re.compile(r"proxies/([0-9]+)/pieces\.mp4")
+# The same video as one real MP4 for a <video> element: a generated header, then the pieces and the sound.
+REVIEW_MP4 = re.compile(r"proxies/([0-9]+)/review\.mp4")
+READ_CHUNK = 1 << 20  # bytes read from storage at a time, so a whole-file request streams
 
 # Revalidate every time (the ETag makes that cheap): a re-encoded proxy keeps its key.
 CACHE_CONTROL = "private, no-cache"
@@ -63,6 +71,9 @@ class MediaController(Controller):
         pieces = PIECES_PROXY.fullmatch(key)
         if pieces is not None:
             return await _pieces_proxy(request, int(pieces.group(1)))
+        review = REVIEW_MP4.fullmatch(key)
+        if review is not None:
+            return await _review_mp4(request, int(review.group(1)))
         path = storage.local_path(key)
         if path is None:
             url = await asyncio.to_thread(storage.url, key, kind_of(key))
@@ -85,10 +96,28 @@ class MediaController(Controller):
         )
 
 
-async def _pieces_proxy(request: Request[Any, Any, State], video_id: int) -> Response[Any]:
-    """Byte ranges of a segmented video's virtual proxy, read from its pieces (any storage, S3 too)."""
+class LayoutCache:
+    """Virtual MP4 layouts by index key (a long video's header is megabytes of sample tables: made once)."""
+
+    def __init__(self, size: int = 4) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Any] = OrderedDict()
+
+    def get(self, key: str, index: dict[str, Any]) -> Any:
+        from heaters.media.virtual_mp4 import virtual_mp4
+
+        if key in self._items:
+            self._items.move_to_end(key)
+            return self._items[key]
+        layout = virtual_mp4(index, index.get("audio") if isinstance(index.get("audio"), dict) else None)
+        self._items[key] = layout
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+        return layout
+
+
+async def _pieces_index(request: Request[Any, Any, State], video_id: int) -> tuple[str, dict[str, Any]]:
     from heaters.db.tables import SourceVideo
-    from heaters.media.pieces import byte_spans
 
     state = request.app.state
     row = await SourceVideo.select(SourceVideo.proxy_index_key).where(SourceVideo.id == video_id).first()
@@ -97,6 +126,40 @@ async def _pieces_proxy(request: Request[Any, Any, State], video_id: int) -> Res
     index = await state.index_cache.get(state.storage, row["proxy_index_key"])
     if "pieces" not in index:
         raise NotFound(f"video {video_id} has no proxy pieces")
+    return str(row["proxy_index_key"]), index
+
+
+async def _review_mp4(request: Request[Any, Any, State], video_id: int) -> Response[Any]:
+    """A segmented video as one MP4 (``heaters.media.virtual_mp4``), with byte ranges: the encoded part of it
+    while it encodes, all of it with its sound once it is done."""
+    state = request.app.state
+    key, index = await _pieces_index(request, video_id)
+    layout = await asyncio.to_thread(state.mp4_cache.get, key, index)
+    # The layout changes only when the index does, and then its size changes too: the size is its version.
+    plan = plan_from_headers(request.headers, layout.size, 0.0)
+    headers = {**plan.headers, "Cache-Control": CACHE_CONTROL}
+    if request.method == "HEAD" or plan.status in (304, 416):
+        if plan.status in (304, 416):
+            headers.pop("Content-Length", None)
+        return Response(b"", status_code=plan.status, headers=headers, media_type="video/mp4")
+
+    async def body() -> AsyncIterator[bytes]:
+        for part, lo, hi in layout.spans(plan.start, plan.end):
+            if part is None:
+                yield layout.header[lo:hi]
+                continue
+            for at in range(lo, hi, READ_CHUNK):
+                yield await asyncio.to_thread(state.storage.open_range, part, at, min(hi, at + READ_CHUNK))
+
+    return Stream(body(), status_code=plan.status, headers=headers, media_type="video/mp4")
+
+
+async def _pieces_proxy(request: Request[Any, Any, State], video_id: int) -> Response[Any]:
+    """Byte ranges of a segmented video's virtual proxy, read from its pieces (any storage, S3 too)."""
+    from heaters.media.pieces import byte_spans
+
+    state = request.app.state
+    _key, index = await _pieces_index(request, video_id)
     size = int(index["bytes"])
     # Pieces never change once written; the virtual file only grows, so its size is its version.
     plan = plan_from_headers(request.headers, size, 0.0)

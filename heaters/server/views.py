@@ -34,6 +34,13 @@ def duration_text(row: dict[str, Any]) -> str:
     return progress.duration(row["total_frames"], fps)
 
 
+def playable_url(row: dict[str, Any]) -> str:
+    key = str(row["proxy_key"])
+    if key.endswith("/pieces.mp4"):
+        return media_url(key.removesuffix("pieces.mp4") + "review.mp4")
+    return media_url(key)
+
+
 def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -> dict[str, Any]:
     """A video for the API and the pages; ``proxy_url``/``index_url`` are empty until the proxy exists."""
     has_proxy = bool(row.get("proxy_key")) and bool(row.get("proxy_index_key"))
@@ -57,6 +64,9 @@ def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -
         "has_audio": row["has_audio"],
         "cut_version": row["cut_version"],
         "proxy_url": media_url(row["proxy_key"]) if has_proxy else "",
+        # What a <video> element plays: the proxy itself, or for a video encoded in segments a real MP4 made
+        # on the fly from its pieces and its sound (``heaters.media.virtual_mp4``).
+        "video_url": playable_url(row) if has_proxy else "",
         "index_url": f"/api/videos/{row['id']}/index" if has_proxy else "",
         # The waveform beside the proxy (``heaters.media.review_audio``); the index says whether it exists.
         "peaks_url": media_url(f"proxies/{row['id']}.peaks") if has_proxy and row["has_audio"] else "",

@@ -12,6 +12,8 @@ VIDEO_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("video
 CLIP_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("clip")}
 # A failed segment fails its video; retrying the video starts its failed segments again.
 SEGMENT_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("segment")}
+# Failed review audio leaves the video silent in review (its warning says why); retrying the video redoes it.
+AUDIO_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("audio")}
 
 
 async def retry_row(table: pipeline.Table, row_id: int) -> bool:

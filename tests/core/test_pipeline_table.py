@@ -15,6 +15,7 @@ def test_every_stage_hands_over_to_the_next_one() -> None:
     assert [s.name for s in pipeline.stages_of("video")] == ["download", "encode", "detect"]
     assert [s.name for s in pipeline.stages_of("clip")] == ["export", "keyframes", "embed"]
     assert [s.name for s in pipeline.stages_of("segment")] == ["segment"]
+    assert [s.name for s in pipeline.stages_of("audio")] == ["audio"]
 
 
 def test_names_are_unique_and_failures_name_their_stage() -> None:
@@ -35,6 +36,7 @@ def test_state_lists_come_from_the_table() -> None:
         "skipped", "rejected", "superseded", "encoding", "export_failed", "keyframe_failed", "embed_failed",
     )
     assert pipeline.states("segment") == ("pending", "encoding", "encoded", "failed")
+    assert pipeline.states("audio") == ("pending", "encoding", "encoded", "audio_failed")
     assert pipeline.working_states("video") == ("downloading", "encoding", "detecting")
     assert set(pipeline.states_from("export")) == {
         "exporting", "exported", "keyframed", "embedded", "keyframe_failed", "embed_failed"
@@ -56,7 +58,7 @@ def test_every_consumer_is_built_from_the_table() -> None:
     assert list(STAGE_FUNCTIONS) == names, "one work function per stage"
     assert {s.name: (s.actor, s.queue) for s in pipeline.STAGES} == queue.STAGES
     assert pipeline.states("video") == tables.VIDEO_STATES and pipeline.states("clip") == tables.CLIP_STATES
-    failed = set(retry.VIDEO_RETRY) | set(retry.CLIP_RETRY) | set(retry.SEGMENT_RETRY)
+    failed = set(retry.VIDEO_RETRY) | set(retry.CLIP_RETRY) | set(retry.SEGMENT_RETRY) | set(retry.AUDIO_RETRY)
     assert failed == {s.failed for s in pipeline.STAGES}
     assert status.QUEUES == ("ingest", "encode", "export", "embed")
     assert waiting.STAGES == ("download", "encode", "detect") and pipeline.failed_states("video") == waiting.FAILED

@@ -75,7 +75,8 @@ async def test_review_page_context(reviewer: Web) -> None:
     data = review_data(page.text)
     assert data["video"] == {"id": video, "title": "video with cuts (30, 60)", "fps": "30000/1001",
                              "total_frames": 90, "width": 160, "height": 90, "cut_version": 0,
-                             "proxy_url": "", "index_url": "", "peaks_url": "", "has_audio": False}
+                             "proxy_url": "", "video_url": "", "index_url": "", "peaks_url": "",
+                             "has_audio": False}
     assert [c["id"] for c in data["clips"]] == [c["id"] for c in clips]
     assert data["start_clip_id"] == clips[0]["id"] and data["held_by"] == "" and data["lease_seconds"] == 300
     assert data["webcodecs_enabled"] is True

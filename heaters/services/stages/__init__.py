@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from heaters.services.stages.clips import embed, export, keyframes
 from heaters.services.stages.context import StageContext
+from heaters.services.stages.review_audio import encode_review_audio
 from heaters.services.stages.segments import encode_segment
 from heaters.services.stages.videos import detect, download, encode
 
@@ -17,10 +18,14 @@ STAGE_FUNCTIONS = {
     "download": download,
     "encode": encode,
     "segment": encode_segment,
+    "audio": encode_review_audio,
     "detect": detect,
     "export": export,
     "keyframes": keyframes,
     "embed": embed,
 }
 
-__all__ = ["STAGE_FUNCTIONS", "StageContext", "detect", "download", "embed", "encode", "export", "keyframes"]
+__all__ = [
+    "STAGE_FUNCTIONS", "StageContext", "detect", "download", "embed", "encode", "encode_review_audio",
+    "encode_segment", "export", "keyframes",
+]

@@ -12,6 +12,9 @@
   detector's context, so no cut is missed or moved); the rest of the video is one locked ``encoding`` tail
   clip, split at the new cuts and resized as segments finish. Every change of clips happens in one
   transaction with ``total_frames``, so the clips partition the video at every moment.
+* **Sound**: a source with audio also gets one ``review_audio`` row, the whole track made once by its own job
+  right after the first segment (``heaters.services.stages.review_audio``); every index made here carries it
+  once it is in, or says ``audio_pending``.
 * **Join**: once every segment is encoded the pieces *are* the master and proxy — nothing is copied. The
   master is a manifest of pieces (``masters/{video}/pieces.json``) that exports read across; the frame count
   is the sum of the pieces', checked against every piece's own count. The video moves to ``encoded`` and
@@ -35,7 +38,7 @@ from heaters import cuts as cut_algebra
 from heaters import pipeline
 from heaters import segments as plan_math
 from heaters.db.engine import write_transaction
-from heaters.db.tables import Clip, Segment, SourceVideo
+from heaters.db.tables import Clip, ReviewAudio, Segment, SourceVideo
 from heaters.errors import MediaError
 from heaters.services import queue
 from heaters.services.review import now
@@ -116,20 +119,46 @@ async def plan_or_resume(ctx: StageContext, held: Claim) -> bool:
                     *(Segment(source_video=video_id, position=p.index, start_frame=p.start, end_frame=p.end,
                               timeline=stored) for p in planned)
                 )
+                if timeline.has_audio:
+                    await ReviewAudio.insert(ReviewAudio(source_video=video_id, timeline=stored))
     else:  # `heaters retry` of a failed video, or the dispatcher's periodic visit: failed segments start again
         await Segment.update(
             {Segment.state: "pending", Segment.attempts: 0, Segment.error: "", Segment.lease_until: None}
         ).where((Segment.source_video == video_id) & (Segment.state == "failed"))
+        await _resume_audio(video_id)
     stamp = now()
     waiting = await Segment.select(Segment.id).where(
         (Segment.source_video == video_id)
         & ((Segment.state == "pending") | ((Segment.state == "encoding") & (Segment.lease_until < stamp)))
     ).order_by(Segment.position)
-    for row in waiting:
+    sound = await ReviewAudio.select(ReviewAudio.id).where(
+        (ReviewAudio.source_video == video_id)
+        & ((ReviewAudio.state == "pending") | ((ReviewAudio.state == "encoding") & (ReviewAudio.lease_until < stamp)))
+    )
+    # The sound right after the first segment: the first clip is not kept waiting for it, nor it for the rest.
+    for n, row in enumerate(waiting):
         queue.enqueue("segment", row["id"])
+        if n == 0:
+            for track in sound:
+                queue.enqueue("audio", track["id"])
+    if not waiting:
+        for track in sound:
+            queue.enqueue("audio", track["id"])
     await held.finish("encoding", progress=held.row.get("progress") or {})
     await advance(ctx, video_id)
     return True
+
+
+async def _resume_audio(video_id: int) -> None:
+    """A failed track starts again; a video planned before tracks existed gets one."""
+    await ReviewAudio.update(
+        {ReviewAudio.state: "pending", ReviewAudio.attempts: 0, ReviewAudio.error: "", ReviewAudio.lease_until: None}
+    ).where((ReviewAudio.source_video == video_id) & (ReviewAudio.state == pipeline.stage("audio").failed))
+    first = await Segment.select(Segment.timeline).where(Segment.source_video == video_id).first()
+    if first is None or not stored_timeline(first["timeline"]).has_audio:
+        return
+    if not await ReviewAudio.select(ReviewAudio.id).where(ReviewAudio.source_video == video_id):
+        await ReviewAudio.insert(ReviewAudio(source_video=video_id, timeline=first["timeline"]))
 
 
 # --- one segment ----------------------------------------------------------------------------------------
@@ -147,7 +176,8 @@ async def encode_segment(ctx: StageContext, segment_id: int) -> str:
     return outcome
 
 
-def _timeline(stored: Any) -> Any:
+def stored_timeline(stored: Any) -> Any:
+    """The ``Timeline`` a segment (or review audio) row stores."""
     from heaters.media.segment import Timeline
 
     data = json.loads(stored) if isinstance(stored, str) else stored
@@ -169,7 +199,7 @@ async def _encode_segment(ctx: StageContext, held: Claim, scratch: Path) -> None
     master, proxy, thumbs = scratch / "piece.mkv", scratch / "piece.mp4", scratch / "thumbs.npy"
     result = await asyncio.to_thread(
         encode_piece, original, master, proxy, thumbs, start=seg["start_frame"], end=seg["end_frame"],
-        timeline=_timeline(seg["timeline"]), proxy_crf=settings.proxy_crf, proxy_preset=settings.proxy_preset,
+        timeline=stored_timeline(seg["timeline"]), proxy_crf=settings.proxy_crf, proxy_preset=settings.proxy_preset,
         proxy_short_side=settings.proxy_short_side, abort=held.lost.is_set, max_pixels=settings.max_pixels,
         keep_master=settings.master == "ffv1",
     )
@@ -224,7 +254,13 @@ async def advance(ctx: StageContext, video_id: int) -> None:
     except MediaError as exc:
         await _fail(video_id, str(exc))
         return
-    if await _apply(ctx, video_id, work, rows[0], prefix, complete, len(done), len(rows)) and complete:
+    from heaters.services.stages import review_audio
+
+    applied = await _apply(ctx, video_id, work, rows[0], prefix, complete, len(done), len(rows))
+    if not work["has_track"]:
+        # The track may have finished while this index was made without it (see ``review_audio``).
+        await review_audio.attach(ctx, video_id)
+    if applied and complete:
         queue.enqueue("detect", video_id)
 
 
@@ -273,6 +309,10 @@ async def _prepare(
     index = join_indexes(proxies, complete=complete)
     if index["frames"] != prefix:
         raise MediaError(f"the proxy pieces hold {index['frames']} frames, the segments {prefix}", "retry the video")
+    from heaters.services.stages import review_audio
+
+    track, pending = await review_audio.track_of(ctx, video_id)
+    index = review_audio.with_track(index, track, pending)
     # Features: keep the final rows already made, add rows for the new frames from the thumbnails around them.
     old = np.zeros((0, 0), np.float32)
     if video["features_key"]:
@@ -315,7 +355,7 @@ async def _prepare(
         await asyncio.to_thread(storage.put_bytes, manifest, json.dumps({"pieces": listed}).encode(), "master")
     return {
         "index": index, "index_key": index_key, "features_key": features_key, "cuts": found,
-        "manifest": manifest, "old_keys": (video["proxy_index_key"], video["features_key"]),
+        "manifest": manifest, "has_track": track is not None,
     }
 
 
@@ -324,7 +364,7 @@ async def _apply(
     finished: int, planned: int,
 ) -> bool:
     """Resize and split the tail, point the video at the new index and features: one transaction."""
-    timeline = _timeline(first["timeline"])
+    timeline = stored_timeline(first["timeline"])
     total = prefix if complete else max(timeline.estimated_frames, prefix + 1)
     edge = plan_math.committed_edge(prefix, complete)
     stamp = now()
@@ -335,6 +375,7 @@ async def _apply(
         video = await query.first()
         if video is None or video["state"] != "encoding" or _committed_prefix(video) >= prefix:
             return False  # another worker got further meanwhile
+        work["old_keys"] = (video["proxy_index_key"], video["features_key"])  # as they are now, not as read
         clips = await Clip.select().where(
             (Clip.source_video == video_id) & (Clip.state != "superseded")
         ).order_by(Clip.start_frame)

@@ -5,7 +5,9 @@
  * While playing, the audio is the clock: `clock()` says how far playback has got by what is being heard now
  * (`AudioContext.getOutputTimestamp`), and the player paints the frame due at that time, so picture and
  * sound stay within a frame of each other. Stepping plays a short scrub of the frame's own audio.
- * Sample s of the track plays with frame s * fps / rate (the encode aligned it to frame 0).
+ * Sample s of the track plays with frame s * fps / rate (the encode aligned it to frame 0). The packets are
+ * in the proxy, or, for a video encoded in segments, in its own audio file (the index window's `audio.url`):
+ * the same code plays both.
  */
 
 import { base64Bytes } from "./source.js";
@@ -189,9 +191,11 @@ export class AudioTrack {
     if (lo >= hi) return [];
     const found = new Map(); // packet number -> {pts, offset, size}
     const windows = await this.source.indexWindows(lo, hi);
+    let url; // the file the packets are in: the proxy, or a segmented video's own audio file
     for (const window of windows) {
       const audio = window.audio;
       if (!audio) continue;
+      url = audio.url || url;
       audio.pts.forEach((pts, i) => {
         if (pts / this.rate < to && (pts + 1024) / this.rate > from - 1024 / this.rate) {
           found.set(audio.first + i, { pts, offset: audio.offsets[i], size: audio.sizes[i] });
@@ -199,7 +203,7 @@ export class AudioTrack {
       });
     }
     const list = [...found.entries()].sort((a, b) => a[0] - b[0]).map(([, p]) => p);
-    await this.source.fetchSpans(list);
+    await this.source.fetchSpans(list, url);
     return list;
   }
 

@@ -19,7 +19,8 @@ export class VideoElementPlayer extends BasePlayer {
     element.muted = false; // the element plays the proxy's sound itself
     element.preload = "auto";
     element.playsInline = true;
-    element.src = video.proxy_url;
+    // A segmented video's proxy is not one file: the server makes a real MP4 of its pieces and sound.
+    element.src = video.video_url || video.proxy_url;
     this.ready = new Promise((resolve) => {
       if (element.readyState >= 1) resolve();
       else element.addEventListener("loadedmetadata", () => resolve(), { once: true });

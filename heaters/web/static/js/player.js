@@ -62,6 +62,16 @@ export class WebCodecsPlayer extends BasePlayer {
     super.setMuted(muted);
   }
 
+  /** Sound that arrived after the player started (see `ProxySource.onAudio`); `onSound` is told. */
+  async takeSound(window) {
+    if (this.audio) return;
+    const audio = await AudioTrack.create(this.source, window, this.fps);
+    if (!audio || this.audio) return;
+    audio.setMuted(this.muted);
+    this.audio = audio;
+    if (this.onSound) this.onSound();
+  }
+
   /** Paint `frame` once it is decoded, unless another frame was asked for meanwhile. */
   async show(frame) {
     this.cache.focus(frame);
@@ -186,8 +196,11 @@ export async function createPlayer({ video, canvas, element, webcodecs = true })
       codedHeight: index.height,
     };
     if (await FrameDecoder.supported(config)) {
-      player = new WebCodecsPlayer(video, canvas, source, new FrameDecoder(config), index);
-      player.audio = await AudioTrack.create(source, index, player.fps);
+      const made = new WebCodecsPlayer(video, canvas, source, new FrameDecoder(config), index);
+      made.audio = await AudioTrack.create(source, index, made.fps);
+      // A segmented video's sound may come after its pictures: take it up when an index window brings it.
+      source.onAudio = (window) => made.takeSound(window);
+      player = made;
     } else {
       console.warn(`WebCodecs cannot decode ${index.codec} here; using the <video> element`);
     }

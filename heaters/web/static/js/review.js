@@ -353,8 +353,9 @@ function listen() {
 /** The waveform under the filmstrip, from the peaks the encode measured (videos with sound only). */
 async function loadPeaks() {
   const meta = player.source && player.source.meta;
-  if (!video.peaks_url || !meta || !meta.peaks) return;
-  const response = await fetch(video.peaks_url, { credentials: "same-origin" });
+  const url = (meta && meta.peaks && meta.peaks.url) || video.peaks_url; // a segmented video's own file
+  if (!url || !meta || !meta.peaks) return;
+  const response = await fetch(url, { credentials: "same-origin" });
   if (!response.ok) return;
   const data = new Int8Array(await response.arrayBuffer());
   timeline.setPeaks({ rate: meta.peaks.rate, channels: meta.peaks.channels, data });
@@ -364,15 +365,23 @@ async function loadPeaks() {
 /** The mute button and the "sound when stepping" setting (remembered in this browser). */
 function setUpSound() {
   const scrub = document.getElementById("scrub-sound");
-  const audio = player.audio;
-  document.body.dataset.sound = audio || player.kind === "video" ? "yes" : "no";
-  if (!scrub) return;
-  scrub.checked = localStorage.getItem("heaters.scrub") !== "off";
-  if (audio) audio.scrubbing = scrub.checked;
-  scrub.addEventListener("change", () => {
-    localStorage.setItem("heaters.scrub", scrub.checked ? "on" : "off");
-    if (player.audio) player.audio.scrubbing = scrub.checked;
-  });
+  const show = () => {
+    document.body.dataset.sound = player.audio || player.kind === "video" ? "yes" : "no";
+    if (player.audio && scrub) player.audio.scrubbing = scrub.checked;
+  };
+  // A segmented video's sound can arrive after the page opened: then it is heard and drawn from then on.
+  player.onSound = () => {
+    show();
+    loadPeaks().catch((error) => console.warn("waveform", error));
+  };
+  if (scrub) {
+    scrub.checked = localStorage.getItem("heaters.scrub") !== "off";
+    scrub.addEventListener("change", () => {
+      localStorage.setItem("heaters.scrub", scrub.checked ? "on" : "off");
+      if (player.audio) player.audio.scrubbing = scrub.checked;
+    });
+  }
+  show();
 }
 
 async function main() {

@@ -39,9 +39,15 @@ export class ProxySource {
         if (index.start === undefined) index.start = start;
         if (!this.meta) this.meta = index;
         // A video still encoding in segments: a block reaching past the encoded part is asked for again
-        // next time, so frames encoded meanwhile appear without a reload.
-        if (index.complete === false && index.offsets.length < end - start) {
+        // next time, so frames encoded meanwhile appear without a reload; so is a block whose sound is still
+        // being made (a segmented video's track comes a little after its first pictures).
+        if ((index.complete === false && index.offsets.length < end - start) || index.audio_pending) {
           setTimeout(() => this.blocks.get(block) === pending && this.blocks.delete(block), 0);
+        }
+        if (index.audio && !this.meta.audio) {
+          this.meta.audio = index.audio;
+          this.meta.peaks = index.peaks;
+          if (this.onAudio) this.onAudio(index);
         }
         return index;
       });
@@ -67,9 +73,9 @@ export class ProxySource {
 
   /**
    * Fetch the bytes of `spans` ([{offset, size}], e.g. audio packets) into each span's `data`, joining
-   * spans that lie close together into one Range request.
+   * spans that lie close together into one Range request; `url` is the file they are in (default: the proxy).
    */
-  async fetchSpans(spans) {
+  async fetchSpans(spans, url = this.video.proxy_url) {
     const todo = spans.filter((s) => !s.data).sort((a, b) => a.offset - b.offset);
     const runs = [];
     for (const span of todo) {
@@ -83,7 +89,7 @@ export class ProxySource {
     }
     await Promise.all(
       runs.map(async (run) => {
-        const response = await this.fetch(this.video.proxy_url, {
+        const response = await this.fetch(url, {
           headers: { Range: `bytes=${run.start}-${run.end - 1}` },
           credentials: "same-origin",
         });
