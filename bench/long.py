@@ -7,9 +7,10 @@ real stage functions on a SQLite database and local storage in a scratch directo
 
 * **whole** (``HEATERS_SEGMENT_SECONDS=0``, the reference): download, encode and detect in one process; the
   first clip is reviewable when the video is ready;
-* **segments** with 1 and 2 worker processes (separate OS processes taking segment jobs in plan order, as
-  ``heaters workers --processes N`` would): the first clip is reviewable when the first clip below the
-  committed edge exists; ready when the last segment is in and detection has run.
+* **segments** with 1 and 2 worker processes (separate OS processes taking segment jobs in plan order, the
+  review-audio job right after the first, as ``heaters workers --processes N`` would): the first clip is
+  reviewable when the first clip below the committed edge exists; ready when the last segment is in and
+  detection has run.
 
 Printed beside each other: seconds from ingest to the first reviewable clip and to ready, the peak RSS of
 the processes that encoded, the bytes of the first frame-index window and clip list the review page fetches,
@@ -79,7 +80,8 @@ def peak_rss() -> int:
 
 
 def _worker(settings: Settings, jobs: Any, done: Any) -> None:
-    """A worker process: take segment ids until ``None``, report (id, seconds) and finally its peak RSS."""
+    """A worker process: take (stage, id) jobs until ``None``, report (stage, id, seconds) and finally its
+    peak RSS."""
 
     async def run() -> None:
         from heaters.db.engine import connect
@@ -87,11 +89,13 @@ def _worker(settings: Settings, jobs: Any, done: Any) -> None:
         from heaters.services.stages import StageContext
 
         ctx = StageContext.from_settings(settings)
+        work = {"segment": stages.encode_segment, "audio": stages.encode_review_audio}
         async with connect(settings):
-            while (segment_id := await asyncio.to_thread(jobs.get)) is not None:
+            while (job := await asyncio.to_thread(jobs.get)) is not None:
+                stage, row_id = job
                 started = time.perf_counter()
-                await stages.encode_segment(ctx, segment_id)
-                done.put(("segment", segment_id, time.perf_counter() - started))
+                await work[stage](ctx, row_id)
+                done.put((stage, row_id, time.perf_counter() - started))
 
     asyncio.run(run())
     done.put(("rss", None, peak_rss()))
@@ -147,7 +151,7 @@ def run_whole(root: Path, source: Path) -> dict[str, Any]:
 
 async def run_segments(root: Path, source: Path, segment_seconds: float, workers: int) -> dict[str, Any]:
     from heaters.db.engine import connect
-    from heaters.db.tables import Clip, Segment
+    from heaters.db.tables import Clip, ReviewAudio, Segment
     from heaters.services import stages
     from heaters.services.ingest import ingest
     from heaters.services.stages import StageContext
@@ -167,17 +171,21 @@ async def run_segments(root: Path, source: Path, segment_seconds: float, workers
         assert await stages.download(ctx, video_id) == "done"
         assert await stages.encode(ctx, video_id) == "done"
         rows = await Segment.select(Segment.id).where(Segment.source_video == video_id).order_by(Segment.position)
-        for row in rows:
-            jobs.put(row["id"])
+        track = await ReviewAudio.select(ReviewAudio.id).where(ReviewAudio.source_video == video_id).first()
+        for n, row in enumerate(rows):
+            jobs.put(("segment", row["id"]))
+            if n == 0 and track is not None:  # the sound right after the first segment, as the encode stage queues it
+                jobs.put(("audio", track["id"]))
         for _ in procs:
             jobs.put(None)
         first = None
         costs: list[float] = []
+        sound: list[float] = []
         rss: list[int] = []
         while len(rss) < workers:
             while not done.empty():
                 kind, _, value = done.get()
-                (costs if kind == "segment" else rss).append(value)
+                {"segment": costs, "audio": sound}.get(kind, rss).append(value)
             if first is None and await Clip.exists().where(
                 (Clip.source_video == video_id) & (Clip.state == "pending_review")
             ):
@@ -193,7 +201,7 @@ async def run_segments(root: Path, source: Path, segment_seconds: float, workers
         p.join()
     return {
         "first": first if first is not None else ready, "ready": ready, "rss": max(rss), "page": page,
-        "costs": costs, "join": ready - encoded, "segments": len(rows),
+        "costs": costs, "join": ready - encoded, "segments": len(rows), "sound": sum(sound),
     }
 
 
@@ -232,7 +240,8 @@ def main() -> None:
         cost, join = statistics.mean(one["costs"]), one["join"]
         per_segment_s = args.segment_seconds
         print(f"\nper segment ({per_segment_s:g} s of {width}x{height}): mean {cost:.1f} s, "
-              f"max {max(one['costs']):.1f} s over {one['segments']} segments; join + final detection {join:.1f} s")
+              f"max {max(one['costs']):.1f} s over {one['segments']} segments; join + final detection {join:.1f} s; "
+              f"review audio job {one['sound']:.1f} s")
         # A segment's cost grows with its pixels; the join (thumbnail features, detection) with the frame count.
         cost_1080 = cost * (1920 * 1080) / (width * height) * (60.0 / per_segment_s)
         join_hour = join * 60.0 / args.minutes

@@ -14,6 +14,11 @@ A proxy with sound adds its packet index, ``"audio": {"codec": "mp4a.40.2", "des
 AudioSpecificConfig>", "sample_rate": 48000, "channels": C, "offsets": [...], "sizes": [...], "pts": [...]}``,
 where ``pts[k]`` is packet k's first sample counted from video frame 0 (the first packet starts before 0:
 the encoder's priming). A window of the index carries the audio packets that play during its frames.
+Beside it, ``"peaks": {"rate": 100, "channels": C, "bins": B, "format": ...}`` describes the waveform file.
+
+A video encoded in segments has its sound in a file of its own (``review_track``): there ``audio`` and
+``peaks`` also name that file's storage ``key`` (and ``audio`` its ``bytes``); offsets are into it, and the
+API adds the ``url`` the page fetches them from. Until that file exists, ``"audio_pending": true``.
 """
 
 from __future__ import annotations

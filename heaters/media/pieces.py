@@ -8,7 +8,9 @@ the virtual file from the pieces (``byte_spans``). The index lists the pieces::
 
     "pieces": [{"key": "proxies/7/00000.mp4", "start": 0, "frames": 1500, "base": 0, "bytes": 5123456}, ...]
 
-An index of the encoded prefix only (``complete`` false) is what reviewers use while the rest encodes.
+An index of the encoded prefix only (``complete`` false) is what reviewers use while the rest encodes. The
+pieces carry no sound: the video's one review track is a file of its own that the index points at
+(``review_track``), and ``virtual_mp4`` makes a real MP4 of the pieces and that track for ``<video>``.
 """
 
 from __future__ import annotations

@@ -154,3 +154,31 @@ def test_a_segment_past_the_end_holds_nothing(encoded, tmp_path) -> None:
     )
     assert (result.frames, result.reached_end) == (0, True)
     assert not list(tmp_path.iterdir())
+
+
+def test_a_virtual_mp4_of_the_pieces_and_the_review_track_plays_as_one_file(encoded) -> None:
+    """The header ``virtual_mp4`` writes, followed by the pieces and the track as they are, is an MP4 that
+    FFmpeg reads frame exactly, with the review track's sound; without a track it is picture only."""
+    from heaters.media.review_track import encode_review_track
+    from heaters.media.virtual_mp4 import virtual_mp4
+
+    out, video, _, planned, results, timeline = encoded
+    pieces = [ProxyPiece(f"p{s.index}.mp4", s.start, r.index, (out / f"p{s.index}.mp4").stat().st_size)
+              for s, r in zip(planned, results, strict=True) if r.frames]
+    index = join_indexes(pieces, complete=True)
+    track = encode_review_track(video.path, out / "audio.m4a", out / "audio.peaks", audio_start=timeline.audio_start)
+    for audio in (None, {**track.index, "key": "audio.m4a"}):
+        layout = virtual_mp4(index, audio)
+        target = out / ("with-sound.mp4" if audio else "silent.mp4")
+        target.write_bytes(layout.header + b"".join((out / key).read_bytes() for key, _ in layout.parts))
+        assert target.stat().st_size == layout.size
+        assert decode_numbers(target) == decode_numbers(out / "proxy.mp4")  # the whole-file proxy's pictures
+        with av.open(str(target)) as container:
+            assert len(container.streams.audio) == (1 if audio else 0)
+        if audio:
+            assert np.allclose(_audio(target), _audio(out / "proxy.mp4"), atol=1e-6)  # the whole-file proxy's sound
+    # Byte ranges of the virtual file map onto the header and the parts.
+    first, second = layout.parts[0][1], layout.parts[1][1]
+    head = len(layout.header)
+    assert layout.spans(head - 2, head + first + 3) == [(None, head - 2, head), ("p0.mp4", 0, first), ("p1.mp4", 0, 3)]
+    assert layout.spans(0, 4) == [(None, 0, 4)] and second > 0
