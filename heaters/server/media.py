@@ -17,6 +17,7 @@ import asyncio
 import mimetypes
 import os
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator
 from typing import Any
@@ -102,17 +103,20 @@ class LayoutCache:
     def __init__(self, size: int = 4) -> None:
         self.size = size
         self._items: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()  # called from worker threads
 
     def get(self, key: str, index: dict[str, Any]) -> Any:
         from heaters.media.virtual_mp4 import virtual_mp4
 
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
         layout = virtual_mp4(index, index.get("audio") if isinstance(index.get("audio"), dict) else None)
-        self._items[key] = layout
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = layout
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
         return layout
 
 
@@ -132,8 +136,13 @@ async def _pieces_index(request: Request[Any, Any, State], video_id: int) -> tup
 async def _review_mp4(request: Request[Any, Any, State], video_id: int) -> Response[Any]:
     """A segmented video as one MP4 (``heaters.media.virtual_mp4``), with byte ranges: the encoded part of it
     while it encodes, all of it with its sound once it is done."""
+    from heaters.server.views import layout_version
+
     state = request.app.state
     key, index = await _pieces_index(request, video_id)
+    wanted = request.query_params.get("v")
+    if wanted and wanted != layout_version(key):
+        raise NotFound(f"video {video_id} has changed since this file was named", "ask for the video again")
     layout = await asyncio.to_thread(state.mp4_cache.get, key, index)
     # The layout changes only when the index does, and then its size changes too: the size is its version.
     plan = plan_from_headers(request.headers, layout.size, 0.0)

@@ -35,10 +35,16 @@ def duration_text(row: dict[str, Any]) -> str:
 
 
 def playable_url(row: dict[str, Any]) -> str:
+    """The proxy, or a segmented video's virtual MP4 named with the index it is made from: it changes as
+    segments and sound arrive, and a player holding an older one is refused rather than fed shifted bytes."""
     key = str(row["proxy_key"])
     if key.endswith("/pieces.mp4"):
-        return media_url(key.removesuffix("pieces.mp4") + "review.mp4")
+        return media_url(key.removesuffix("pieces.mp4") + "review.mp4") + f"?v={layout_version(row['proxy_index_key'])}"
     return media_url(key)
+
+
+def layout_version(index_key: str) -> str:
+    return index_key.rsplit("/", 1)[-1].removesuffix(".json")
 
 
 def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -> dict[str, Any]:

@@ -32,6 +32,8 @@ from heaters.services.stages.segments import source_ref, stored_timeline
 
 log = logging.getLogger(__name__)
 
+SILENT_WARNING = "its sound could not be prepared for review"
+
 
 def audio_keys(video_id: int) -> dict[str, str]:
     return {
@@ -49,10 +51,13 @@ async def encode_review_audio(ctx: StageContext, row_id: int) -> str:
         return outcome
     if outcome == "done":
         await attach(ctx, row["source_video"])
+        await SourceVideo.update({SourceVideo.warning: ""}).where(  # a retry that worked: the warning is over
+            (SourceVideo.id == row["source_video"]) & SourceVideo.warning.like(SILENT_WARNING + "%")
+        )
     elif outcome in ("failed", "gave_up"):
-        await SourceVideo.update(
-            {SourceVideo.warning: f"its sound could not be prepared for review: {row['error']}"[:2000]}
-        ).where((SourceVideo.id == row["source_video"]) & (SourceVideo.warning == ""))
+        await SourceVideo.update({SourceVideo.warning: f"{SILENT_WARNING}: {row['error']}"[:2000]}).where(
+            (SourceVideo.id == row["source_video"]) & (SourceVideo.warning == "")
+        )
     return outcome
 
 

@@ -21,10 +21,24 @@ export class VideoElementPlayer extends BasePlayer {
     element.playsInline = true;
     // A segmented video's proxy is not one file: the server makes a real MP4 of its pieces and sound.
     element.src = video.video_url || video.proxy_url;
+    // A segmented video's MP4 is remade as segments and sound arrive; the old one is then refused: take the new.
+    element.addEventListener("error", () => this.renewSource());
     this.ready = new Promise((resolve) => {
       if (element.readyState >= 1) resolve();
       else element.addEventListener("loadedmetadata", () => resolve(), { once: true });
     });
+  }
+
+  async renewSource() {
+    const response = await fetch(`/api/videos/${this.video.id}`, { credentials: "same-origin" });
+    if (!response.ok) return;
+    const fresh = await response.json();
+    const url = fresh.video_url || fresh.proxy_url;
+    if (!url || this.element.src.endsWith(url)) return;
+    this.video.video_url = url;
+    const frame = this.frame;
+    this.element.src = url;
+    this.element.addEventListener("loadedmetadata", () => frame >= 0 && this.go(frame), { once: true });
   }
 
   async show(frame) {
