@@ -32,8 +32,13 @@ async def retry_row(table: pipeline.Table, row_id: int) -> bool:
 
 
 async def retry_video(video_id: int) -> bool:
-    """Re-queue one failed video; False if it is not in a failed state."""
-    return await retry_row("video", video_id)
+    """Re-queue one failed video, and its review sound if that failed; False if neither had."""
+    retried = await retry_row("video", video_id)
+    t = STAGE_TABLES["audio"]
+    track = await t.select(t.id).where((t.source_video == video_id) & (t.state.is_in(list(AUDIO_RETRY)))).first()
+    if track is not None:
+        retried = await retry_row("audio", track["id"]) or retried
+    return retried
 
 
 async def retry_clip(clip_id: int) -> bool:

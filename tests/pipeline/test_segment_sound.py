@@ -147,3 +147,18 @@ async def test_a_silent_source_gets_no_track(db: Settings, tmp_path: Path) -> No
     assert await stages.encode_segment(ctx, rows[0]["id"]) == "done"
     index = _index(ctx, (await get_video(video_id))["proxy_index_key"])
     assert "audio" not in index and "audio_pending" not in index
+
+
+async def test_retrying_a_video_redoes_its_failed_sound(db: Settings) -> None:
+    from fractions import Fraction
+
+    from heaters.services.retry import retry_video
+    from heaters.services.videos import create_video
+
+    video_id = await create_video("Segmented", state="ready", fps=Fraction(25), total_frames=250, width=160,
+                                  height=90, initial_cuts=())
+    await ReviewAudio.insert(ReviewAudio(source_video=video_id, state="audio_failed", error="boom", attempts=3))
+    assert await retry_video(video_id) is True  # the video itself did not fail; its sound did
+    row = await ReviewAudio.select().where(ReviewAudio.source_video == video_id).first()
+    assert row is not None and (row["state"], row["attempts"], row["error"]) == ("pending", 0, "")
+    assert await retry_video(video_id) is False  # nothing failed any more
