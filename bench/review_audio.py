@@ -42,7 +42,15 @@ def _job(source: Path, root: Path, results: Any) -> None:
 
     started = time.perf_counter()
     encode_review_track(source, root / "job.m4a", root / "job.peaks", audio_start=Fraction(0))
-    results.put((time.perf_counter() - started, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss))
+    results.put((time.perf_counter() - started, peak_rss_kb()))
+
+
+def peak_rss_kb() -> int:
+    """This process's peak resident set (``VmHWM``: unlike ``ru_maxrss`` not inherited from its parent)."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
 def decode_audio_only(path: Path) -> int:
