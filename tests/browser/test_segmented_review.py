@@ -155,3 +155,32 @@ def test_sound_that_arrives_after_the_page_opened_is_taken_up(
     page.wait_for_function("window.heaters.player.audio !== null", timeout=10000)
     page.wait_for_function("document.body.dataset.sound === 'yes'", timeout=5000)
     page.wait_for_function("document.body.dataset.waveform === 'true'", timeout=10000)
+
+
+def test_the_fallback_takes_the_new_mp4_when_the_sound_arrives(
+    new_page: Any, fallback_server: LiveServer, browser_settings: Settings, tmp_path: Path
+) -> None:
+    from heaters.services.stages import StageContext
+
+    video_id = _segmented(browser_settings, tmp_path, sound_done=False)
+    page = new_page()
+    open_review(page, fallback_server, "alice", video_id)
+    src = "document.getElementById('player-video').currentSrc"
+    before = page.evaluate(src)
+    assert "review.mp4?v=index-250" in before and ".audio" not in before
+    page.evaluate("window.heaters.player.seek(100)")
+    wait_frame(page, 100, timeout=10000)
+    ctx = StageContext.from_settings(browser_settings)
+    db_call(browser_settings, lambda: _finish_sound(ctx, video_id))
+    # The element asks for its file again, past its cache (as it does for any part it has not buffered; this
+    # small file is buffered whole): the old one is refused, the player takes the new one, with sound.
+    page.evaluate("(el => { el.src = el.currentSrc + '&again=1'; })(document.getElementById('player-video'))")
+    page.wait_for_function(f"{src}.includes('index-250.audio')", timeout=10000)
+    page.wait_for_function("document.getElementById('player-video').readyState >= 2", timeout=10000)
+    page.evaluate("window.heaters.player.seek(120)")
+    wait_frame(page, 120, timeout=10000)
+    assert shown_number(page, "#player-video") == 120
+    page.keyboard.press("Space")
+    page.wait_for_function("window.heaters.player.frame > 130", timeout=10000)
+    page.keyboard.press("Space")
+    assert page.evaluate("document.getElementById('player-video').webkitAudioDecodedByteCount") > 0
