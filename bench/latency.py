@@ -70,13 +70,13 @@ async def run(args: argparse.Namespace, root: Path) -> None:
     worker = subprocess.Popen([sys.executable, "-m", "heaters", "workers", "--threads", "2"], env=env_for(settings),
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     broker = create_broker(settings)
-    queue.set_broker(broker)
+    tasks = queue.TaskQueue(broker, lease_seconds=settings.lease_seconds)
     try:
         async with connect(settings) as engine:
             await migrate(engine)
             storage = create_storage(settings)
             started = time.perf_counter()
-            video_id = await ingest(settings, storage, str(source.path))
+            video_id = await ingest(settings, storage, str(source.path), tasks=tasks)
             ready_at = await wait_state(SourceVideo, video_id, {"ready"})
             print(f"ingest to ready: {ready_at - started:.2f} s for {source.frames} frames of {args.size}")
             clips = await live_clips(video_id)
@@ -89,7 +89,7 @@ async def run(args: argparse.Namespace, root: Path) -> None:
             await asyncio.sleep(1.0)  # let the workers go idle
             for clip in clips:
                 t0 = time.perf_counter()
-                await review.approve(clip["id"], user="bench")
+                await review.approve(clip["id"], user="bench", tasks=tasks)
                 tc = await wait_state(Clip, clip["id"], {"exporting", "exported", "keyframed", "embedded"})
                 t1 = await wait_state(Clip, clip["id"], {"exported", "keyframed", "embedded"})
                 claimed.append(tc - t0)
@@ -102,7 +102,6 @@ async def run(args: argparse.Namespace, root: Path) -> None:
                 bare.append(time.perf_counter() - b0)
                 await asyncio.sleep(0.5)
     finally:
-        queue.set_broker(None)
         worker.send_signal(signal.SIGTERM)
         worker.wait(30)
         keys = list(broker.client.scan_iter(match=f"{settings.redis_namespace}*"))

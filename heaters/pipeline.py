@@ -41,8 +41,6 @@ class Stage:
     time_limit_ms: int  # a last resort against a stuck process; the lease is how a dead worker is found
     retry: Literal["manual", "backoff"]
     next: str | None
-    # Rows someone is waiting on are resent after a couple of dispatcher ticks instead of a lease period.
-    urgent: bool = False
 
     @property
     def retry_to(self) -> str:
@@ -71,7 +69,7 @@ STAGES: tuple[Stage, ...] = (
     Stage("detect", "video", "encoded", "detecting", "ready", "detect_failed",
           "detect_scenes", "encode", 1 * HOUR_MS, "manual", None),
     Stage("export", "clip", "approved", "exporting", "exported", "export_failed",
-          "export_clip", "export", 6 * HOUR_MS, "backoff", "keyframes", urgent=True),
+          "export_clip", "export", 6 * HOUR_MS, "backoff", "keyframes"),
     Stage("keyframes", "clip", "exported", "exported", "keyframed", "keyframe_failed",
           "extract_keyframes", "export", 1 * HOUR_MS, "backoff", "embed"),
     Stage("embed", "clip", "keyframed", "keyframed", "embedded", "embed_failed",

@@ -14,7 +14,7 @@ from typing import Any
 from heaters import pipeline
 from heaters.actors.policy import actor_options, retry_options
 from heaters.actors.runtime import DatabaseMiddleware
-from heaters.services import queue
+from heaters.services.queue import TaskQueue
 from heaters.services.stages import STAGE_FUNCTIONS, StageContext
 from heaters.settings import Settings
 
@@ -23,7 +23,7 @@ log = logging.getLogger(__name__)
 
 
 def setup(settings: Settings, broker: Any | None = None) -> Any:
-    """A broker with every stage actor declared, also used by ``heaters.services.queue.enqueue``."""
+    """A broker with every stage actor declared; the stages send their rows on through it."""
     from dramatiq.middleware import AgeLimit, AsyncIO, Callbacks, Pipelines, Retries, ShutdownNotifications, TimeLimit
 
     from heaters.services.broker import create_broker
@@ -34,8 +34,8 @@ def setup(settings: Settings, broker: Any | None = None) -> Any:
             Retries(**retry_options(settings)), DatabaseMiddleware(settings),
         ]
         broker = create_broker(settings, middleware=middleware)
-    declare_actors(broker, settings, StageContext.from_settings(settings))
-    queue.set_broker(broker)
+    tasks = TaskQueue(broker, lease_seconds=settings.lease_seconds)
+    declare_actors(broker, settings, StageContext.from_settings(settings, tasks))
     return broker
 
 

@@ -48,7 +48,7 @@ def run_worker(
     worker.start()
     ticker = None
     if dispatcher:
-        ticker = threading.Thread(target=_dispatch_loop, args=(settings, stop), name="dispatcher", daemon=True)
+        ticker = threading.Thread(target=_dispatch_loop, args=(settings, broker, stop), name="dispatcher", daemon=True)
         ticker.start()
     log.info("worker ready: queues %s, %d threads", ", ".join(sorted(wanted or broker.get_declared_queues())), threads)
     if ready is not None:
@@ -66,20 +66,22 @@ def run_worker(
         stop_embedded_redis(getattr(broker, "embedded_redis", None))
 
 
-def _dispatch_loop(settings: Settings, stop: threading.Event) -> None:
+def _dispatch_loop(settings: Settings, broker: Any, stop: threading.Event) -> None:
     """Tick the dispatcher every ``dispatch_seconds``; sweep leftovers every ``sweep_interval``."""
     import time
 
     from heaters.actors.runtime import run_on_loop
     from heaters.services.dispatch import tick
     from heaters.services.janitor import sweep, sweep_interval
+    from heaters.services.queue import TaskQueue
     from heaters.storage import create_storage
 
     storage = create_storage(settings)
+    tasks = TaskQueue(broker, lease_seconds=settings.lease_seconds)
     next_sweep = time.monotonic()
     while not stop.is_set():
         try:
-            sent: dict[str, Any] = run_on_loop(tick(settings))
+            sent: dict[str, Any] = run_on_loop(tick(settings, tasks))
             if sent:
                 log.info("dispatcher sent %s", {k: len(v) for k, v in sent.items()})
         except Exception:

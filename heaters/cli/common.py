@@ -87,22 +87,14 @@ def fail(exc: HeatersError) -> NoReturn:
     sys.exit(2 if exc.status_code in (404, 409, 422) else 1)
 
 
-def run_db(work: Callable[[Settings], Awaitable[T]], settings: Settings | None = None, *, send: bool = False) -> T:
-    """Run ``work`` against the configured database; render ``HeatersError`` for the terminal.
-
-    With ``send``, work it queues (an approval's export, a retry) goes to Redis at once when it is reachable.
-    """
+def run_db(work: Callable[[Settings], Awaitable[T]], settings: Settings | None = None) -> T:
+    """Run ``work`` against the configured database; render ``HeatersError`` for the terminal."""
     from heaters.db.engine import connect
 
     settings = settings or load_settings()
     require_data(settings)
 
     async def wrapped() -> T:
-        if send:
-            from heaters.services import queue
-            from heaters.services.broker import try_broker
-
-            queue.set_broker(try_broker(settings))
         async with connect(settings):
             return await work(settings)
 

@@ -185,9 +185,13 @@ def _decision(name: str, help_text: str) -> click.Command:
     @json_option
     def command(clip: int, user: str, expected_version: int | None, as_json: bool) -> None:
         from heaters.services import review as service
+        from heaters.services.queue import reachable_queue
 
-        _print_result(run_db(lambda _: service.decide(clip, name, user=user, expected_version=expected_version),
-                             send=True), as_json)
+        async def work(settings: Any) -> Any:
+            with reachable_queue(settings) as tasks:  # an approval's export starts at once
+                return await service.decide(clip, name, user=user, expected_version=expected_version, tasks=tasks)
+
+        _print_result(run_db(work), as_json)
 
     command.__doc__ = help_text
     return review.command(name)(command)
@@ -206,11 +210,13 @@ def _history_command(name: str) -> click.Command:
     @json_option
     def command(video: int, user: str, expected_version: int | None, as_json: bool) -> None:
         from heaters.services import review as service
+        from heaters.services.queue import reachable_queue
 
         op = getattr(service, name)
 
         async def work(settings: Any) -> Any:
-            result = await op(video, user=user, expected_version=expected_version)
+            with reachable_queue(settings) as tasks:  # a redone approval is exported again at once
+                result = await op(video, user=user, expected_version=expected_version, tasks=tasks)
             if result.withdrawn:  # an undone approval: its export's files go too
                 from heaters.services.withdraw import discard
                 from heaters.storage import create_storage
@@ -218,7 +224,7 @@ def _history_command(name: str) -> click.Command:
                 await discard(create_storage(settings), result.withdrawn)
             return result
 
-        _print_result(run_db(work, send=True), as_json)
+        _print_result(run_db(work), as_json)
 
     command.__doc__ = (f"{name.capitalize()} your last {'operation' if name == 'undo' else 'undo'} on VIDEO "
                        "(cuts and review decisions; logged in the audit).")

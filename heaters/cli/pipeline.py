@@ -25,10 +25,9 @@ def ingest(sources: tuple[str, ...], title: str | None, wait: bool) -> None:
     worker. Downloading and encoding happen in `heaters workers` (or `heaters up`).
     """
     from heaters.errors import DownloadError
-    from heaters.services import queue
-    from heaters.services.broker import try_broker
     from heaters.services.download import local_path_of
     from heaters.services.ingest import ingest as ingest_source
+    from heaters.services.queue import reachable_queue
     from heaters.storage import create_storage
 
     for source in sources:  # refuse a typo before anything is ingested
@@ -38,8 +37,8 @@ def ingest(sources: tuple[str, ...], title: str | None, wait: bool) -> None:
 
     async def work(settings: Settings) -> list[int]:
         storage = create_storage(settings)
-        queue.set_broker(try_broker(settings))
-        return [await ingest_source(settings, storage, s, title=title) for s in sources]
+        with reachable_queue(settings) as tasks:
+            return [await ingest_source(settings, storage, s, title=title, tasks=tasks) for s in sources]
 
     ids = run_db(work)
     for video_id in ids:
@@ -179,25 +178,27 @@ def _shared_redis(settings: Settings) -> tuple[dict[str, str], object]:
 def retry(video: int | None, everything: bool, clip: int | None) -> None:
     """Send failed work back to the stage that failed, with a fresh attempt budget."""
     from heaters.errors import BadInput, Conflict
-    from heaters.services import queue
     from heaters.services import retry as service
-    from heaters.services.broker import try_broker
+    from heaters.services.queue import TaskQueue, reachable_queue
 
     if sum(x is not None and x is not False for x in (video, clip, everything or None)) != 1:
         fail(BadInput("name one VIDEO, --clip ID or --all", "e.g. `heaters retry 3` or `heaters retry --all`"))
 
     async def work(settings: Settings) -> str:
-        queue.set_broker(try_broker(settings))
+        with reachable_queue(settings) as tasks:
+            return await retry_with(tasks)
+
+    async def retry_with(tasks: TaskQueue) -> str:
         if everything:
-            videos, clips = await service.retry_all()
+            videos, clips = await service.retry_all(tasks)
             return f"re-queued {videos} videos and {clips} clips"
         if clip is not None:
-            ok = await service.retry_clip(clip)
+            ok = await service.retry_clip(clip, tasks)
             if not ok:
                 raise Conflict(f"clip {clip} is not in a failed state", "see `heaters clips VIDEO`")
             return f"re-queued clip {clip}"
         assert video is not None
-        if not await service.retry_video(video):
+        if not await service.retry_video(video, tasks):
             raise Conflict(f"video {video} is not in a failed state", "see `heaters videos --state ...`")
         return f"re-queued video {video}"
 

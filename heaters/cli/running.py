@@ -224,9 +224,9 @@ def _demo(settings: Settings) -> tuple[str, str]:
     async def work() -> tuple[int, bool]:
         from heaters.db.engine import connect
         from heaters.db.tables import SourceVideo, User
-        from heaters.services import queue, users
-        from heaters.services.broker import try_broker
+        from heaters.services import users
         from heaters.services.ingest import ingest
+        from heaters.services.queue import reachable_queue
         from heaters.storage import create_storage
 
         async with connect(settings):
@@ -238,8 +238,9 @@ def _demo(settings: Settings) -> tuple[str, str]:
             ).order_by(SourceVideo.id).first()
             if existing:
                 return int(existing["id"]), False
-            queue.set_broker(try_broker(settings))
-            return await ingest(settings, create_storage(settings), str(sample), title=DEMO_TITLE), True
+            with reachable_queue(settings) as tasks:
+                return await ingest(settings, create_storage(settings), str(sample), title=DEMO_TITLE,
+                                    tasks=tasks), True
 
     video_id, new = asyncio.run(work())
     click.echo(f"demo: video {video_id} {'ingested from a generated sample' if new else 'already here, reused'}")

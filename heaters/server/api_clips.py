@@ -36,7 +36,8 @@ class Reopen(Struct):
 
 async def decide(request: Request[Any, Any, State], clip_id: int, decision: str, data: Decision | None) -> Any:
     version = data.expected_version if data else None
-    result = await review.decide(clip_id, decision, user=request.user["username"], expected_version=version)
+    result = await review.decide(clip_id, decision, user=request.user["username"], expected_version=version,
+                                 tasks=request.app.state.tasks)
     return await answer(request, result)
 
 
@@ -107,8 +108,8 @@ class ClipController(Controller):
         status_code=200,
         summary="Send a failed clip back to the stage that failed (operators)",
     )
-    async def retry(self, clip_id: ClipId) -> dict[str, Any]:
+    async def retry(self, request: Request[Any, Any, State], clip_id: ClipId) -> dict[str, Any]:
         row = await videos_service.get_clip(clip_id)
-        if not await retry.retry_clip(clip_id):
+        if not await retry.retry_clip(clip_id, request.app.state.tasks):
             raise Conflict(f"clip {clip_id} is {row['state']}, not failed", "only failed clips are retried")
         return clip_json(await videos_service.get_clip(clip_id))

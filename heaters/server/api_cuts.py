@@ -91,7 +91,8 @@ class CutController(Controller):
         self, request: Request[Any, Any, State], video_id: VideoId, data: JSONBody[Versioned | None] = None
     ) -> dict[str, Any]:
         version = data.expected_version if data else None
-        result = await review.undo(video_id, user=request.user["username"], expected_version=version)
+        result = await review.undo(video_id, user=request.user["username"], expected_version=version,
+                                 tasks=request.app.state.tasks)
         return await answer(request, result)
 
     @post("/redo", status_code=200, summary="Redo the operation you undid last")
@@ -99,5 +100,6 @@ class CutController(Controller):
         self, request: Request[Any, Any, State], video_id: VideoId, data: JSONBody[Versioned | None] = None
     ) -> dict[str, Any]:
         version = data.expected_version if data else None
-        result = await review.redo(video_id, user=request.user["username"], expected_version=version)
+        result = await review.redo(video_id, user=request.user["username"], expected_version=version,
+                                 tasks=request.app.state.tasks)
         return await answer(request, result)

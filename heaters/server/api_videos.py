@@ -89,14 +89,14 @@ class VideoController(Controller):
             if not isinstance(body, dict) or not isinstance(body.get("url"), str):
                 raise BadInput('give the video\'s address as {"url": "https://…"}')
             state = request.app.state
-            video_id = await ingest_url(state.settings, state.storage, body["url"], str(body.get("title") or ""), key)
+            video_id = await ingest_url(state, body["url"], str(body.get("title") or ""), key)
         elif content_type == "multipart/form-data" and request.headers.get("x-csrftoken"):
             # Token in the header: the body is untouched, so the file streams to disk as it arrives.
             state = request.app.state
-            video_id = await ingest_streamed(state.settings, state.storage, request, key)
+            video_id = await ingest_streamed(state, request, key)
         elif content_type in ("multipart/form-data", "application/x-www-form-urlencoded"):
             state = request.app.state
-            video_id = await ingest_form(state.settings, state.storage, await request.form(), key)
+            video_id = await ingest_form(state, await request.form(), key)
         else:
             raise BadInput(f"cannot ingest a {content_type or 'bodyless'} request", "send JSON or a multipart form")
         return video_json(await videos_service.get_video(video_id), {})
@@ -161,9 +161,9 @@ class VideoController(Controller):
         status_code=200,
         summary="Send a failed video back to the stage that failed (operators)",
     )
-    async def retry(self, video_id: VideoId) -> dict[str, Any]:
+    async def retry(self, request: Request[Any, Any, State], video_id: VideoId) -> dict[str, Any]:
         video = await videos_service.get_video(video_id)
-        if not await retry.retry_video(video_id):
+        if not await retry.retry_video(video_id, request.app.state.tasks):
             raise Conflict(f"video {video_id} is {video['state']}, not failed", "only failed videos are retried")
         return video_json(await videos_service.get_video(video_id))
 

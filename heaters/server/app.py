@@ -41,8 +41,8 @@ from heaters.server.pages import (
 from heaters.server.pages_auth import AuthController, UserPageController
 from heaters.server.sessions import session_store
 from heaters.server.throttle import LoginThrottle
-from heaters.services import queue
 from heaters.services.broker import try_broker
+from heaters.services.queue import OFFLINE, TaskQueue
 from heaters.settings import Settings
 from heaters.storage import create_storage
 
@@ -61,14 +61,13 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
             await kv.delete_expired()  # ended sessions and sign-in windows of earlier runs
             # Approvals go to the export queue at once when Redis is reachable; otherwise the dispatcher
             # finds them on its next tick.
-            broker = await asyncio.to_thread(try_broker, settings)
-            queue.set_broker(broker)
+            app.state.tasks = TaskQueue(await asyncio.to_thread(try_broker, settings),
+                                        lease_seconds=settings.lease_seconds)
             try:
                 yield
             finally:
-                queue.set_broker(None)
-                if broker is not None:
-                    broker.close()
+                app.state.tasks.close()
+                app.state.tasks = OFFLINE
                 await hub.close()
 
     sessions = session_config()
@@ -97,7 +96,7 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
         exception_handlers=EXCEPTION_HANDLERS,
         state=State({"settings": settings, "storage": create_storage(settings), "hub": hub,
                      "index_cache": IndexCache(), "mp4_cache": LayoutCache(), "login_throttle": LoginThrottle(),
-                     "session_config": sessions}),
+                     "session_config": sessions, "tasks": OFFLINE}),
     )
 
 

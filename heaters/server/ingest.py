@@ -16,13 +16,12 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from litestar.datastructures import UploadFile
+from litestar.datastructures import State, UploadFile
 
 from heaters.errors import BadInput
 from heaters.server.uploads import read_streamed_form, safe_filename
 from heaters.services import ingest as ingest_service
 from heaters.settings import Settings
-from heaters.storage import Storage
 
 # Request bodies above these are refused before they are read. Scripted uploads stream to disk; a plain form
 # post (no scripts) is parsed in memory by the framework, so it gets the smaller bound.
@@ -42,17 +41,16 @@ def _title(value: Any) -> str | None:
     return str(value or "").strip()[:500] or None
 
 
-async def ingest_url(settings: Settings, storage: Storage, url: str, title: str = "", key: str | None = None) -> int:
-    return await ingest_service.ingest(settings, storage, check_url(url), title=_title(title), idempotency_key=key)
+async def ingest_url(state: State, url: str, title: str = "", key: str | None = None) -> int:
+    return await ingest_service.ingest(state.settings, state.storage, check_url(url), title=_title(title),
+                                       idempotency_key=key, tasks=state.tasks)
 
 
-async def _store(
-    settings: Settings, storage: Storage, path: Path, filename: str, title: str | None, key: str | None
-) -> int:
+async def _store(state: State, path: Path, filename: str, title: str | None, key: str | None) -> int:
     if path.stat().st_size == 0:
         raise BadInput(f"the uploaded file {filename!r} is empty", "choose a video file")
-    return await ingest_service.ingest_file(settings, storage, path, title=title, filename=safe_filename(filename),
-                                            idempotency_key=key)
+    return await ingest_service.ingest_file(state.settings, state.storage, path, title=title,
+                                            filename=safe_filename(filename), idempotency_key=key, tasks=state.tasks)
 
 
 def _spool(settings: Settings) -> Path:
@@ -61,25 +59,25 @@ def _spool(settings: Settings) -> Path:
     return Path(tempfile.mkdtemp(dir=root))  # 0700: other local users cannot read uploads
 
 
-async def ingest_streamed(settings: Settings, storage: Storage, request: Any, key: str | None = None) -> int:
+async def ingest_streamed(state: State, request: Any, key: str | None = None) -> int:
     """A multipart request whose body is still unread: stream ``file`` to disk, or take ``url``."""
-    spool = await asyncio.to_thread(_spool, settings)
+    spool = await asyncio.to_thread(_spool, state.settings)
     try:
         form = await read_streamed_form(request, spool)
         upload = form.files.get("file")
         if upload is not None:
-            return await _store(settings, storage, upload.path, upload.filename, _title(form.fields.get("title")), key)
-        return await _ingest_url_field(settings, storage, form.fields, key)
+            return await _store(state, upload.path, upload.filename, _title(form.fields.get("title")), key)
+        return await _ingest_url_field(state, form.fields, key)
     finally:
         await asyncio.to_thread(shutil.rmtree, spool, True)
 
 
-async def ingest_form(settings: Settings, storage: Storage, form: Any, key: str | None = None) -> int:
+async def ingest_form(state: State, form: Any, key: str | None = None) -> int:
     """A form the framework already parsed (a plain HTML form post): ``file`` or ``url``, and ``title``."""
     upload = form.get("file")
     if not (isinstance(upload, UploadFile) and upload.filename):
-        return await _ingest_url_field(settings, storage, form, key)
-    spool = await asyncio.to_thread(_spool, settings)
+        return await _ingest_url_field(state, form, key)
+    spool = await asyncio.to_thread(_spool, state.settings)
     try:
         path = spool / safe_filename(upload.filename)
 
@@ -89,13 +87,13 @@ async def ingest_form(settings: Settings, storage: Storage, form: Any, key: str 
                 shutil.copyfileobj(upload.file, out, 1024 * 1024)
 
         await asyncio.to_thread(copy)
-        return await _store(settings, storage, path, upload.filename, _title(form.get("title")), key)
+        return await _store(state, path, upload.filename, _title(form.get("title")), key)
     finally:
         await asyncio.to_thread(shutil.rmtree, spool, True)
 
 
-async def _ingest_url_field(settings: Settings, storage: Storage, fields: Any, key: str | None = None) -> int:
+async def _ingest_url_field(state: State, fields: Any, key: str | None = None) -> int:
     url = str(fields.get("url") or "")
     if not url.strip():
         raise BadInput("give a URL or choose a file", "fill in one of the two fields")
-    return await ingest_url(settings, storage, url, str(fields.get("title") or ""), key)
+    return await ingest_url(state, url, str(fields.get("title") or ""), key)

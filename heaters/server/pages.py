@@ -54,7 +54,7 @@ class DashboardController(Controller):
     async def ingest(self, request: Request[Any, Any, State]) -> Redirect:
         try:
             state = request.app.state
-            video_id = await ingest_form(state.settings, state.storage, await request.form())
+            video_id = await ingest_form(state, await request.form())
         except HeatersError as exc:
             flash(request, str(exc), "error")
         else:
@@ -137,7 +137,7 @@ class VideoPageController(Controller):
 
     @post("/{video_id:int}/retry", guards=[operator_only], status_code=303)
     async def retry_video(self, request: Request[Any, Any, State], video_id: VideoId) -> Redirect:
-        return retried(request, f"video {video_id}", await retry.retry_video(video_id))
+        return retried(request, f"video {video_id}", await retry.retry_video(video_id, request.app.state.tasks))
 
 
 class ClipPageController(Controller):
@@ -153,7 +153,7 @@ class ClipPageController(Controller):
 
     @post("/{clip_id:int}/retry", guards=[operator_only], status_code=303)
     async def retry_clip(self, request: Request[Any, Any, State], clip_id: ClipId) -> Redirect:
-        return retried(request, f"clip {clip_id}", await retry.retry_clip(clip_id))
+        return retried(request, f"clip {clip_id}", await retry.retry_clip(clip_id, request.app.state.tasks))
 
 
 def retried(request: Request[Any, Any, State], what: str, ok: bool) -> Redirect:

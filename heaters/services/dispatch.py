@@ -13,8 +13,9 @@ Messages are only hints; the database says what is to be done. One tick:
 Due rows are taken in pages of ``BATCH`` (by id): each page is sent and only the rows of that page are
 marked, so a backlog larger than a page is sent whole in one tick and no row is marked without its message.
 ``updated_at`` is touched on every row sent, so a row waiting in a long queue is sent again at most once per
-lease period (approved clips: every two ticks), not on every tick. Duplicates are harmless: a stage that
-cannot claim its row does nothing.
+lease period, not on every tick. A row whose first message could not go out was dated a lease period back by
+``TaskQueue.enqueue``, so it is due on the very next tick. Duplicates are harmless: a stage that cannot claim
+its row does nothing.
 """
 
 from __future__ import annotations
@@ -24,35 +25,32 @@ from typing import Any
 
 from heaters import pipeline
 from heaters.db.tables import STAGE_TABLES
-from heaters.services import queue
+from heaters.services.queue import TaskQueue
 from heaters.services.review import now
 from heaters.settings import Settings
 
 BATCH = 500
 
 
-async def tick(settings: Settings) -> dict[str, list[int]]:
-    """Run one dispatcher pass; return the row ids sent, by stage (plus ``revived`` failed clips)."""
+async def tick(settings: Settings, tasks: TaskQueue) -> dict[str, list[int]]:
+    """Run one dispatcher pass sending to ``tasks``; return the row ids sent, by stage (plus ``revived``)."""
     sent: dict[str, list[int]] = {}
     stamp = now()
     quiet_since = stamp - timedelta(seconds=settings.lease_seconds)
-    revived = await _revive_failed_clips(settings, stamp)
+    revived = await _revive_failed_clips(settings, tasks, stamp)
     if revived:
         sent["revived"] = revived
     for name, table in STAGE_TABLES.items():
         for state, stage in pipeline.dispatch_states(name):
-            quiet = quiet_since
-            if stage.urgent and state == stage.ready:
-                # A person is waiting for this one (an approved clip): if the approving process had no queue to
-                # send to, the work should still start within a few ticks, not a lease period later.
-                quiet = max(quiet_since, stamp - timedelta(seconds=2 * settings.dispatch_seconds))
-            ids = await _send_due(table, state, stage.name, stamp, quiet)
+            ids = await _send_due(tasks, table, state, stage.name, stamp, quiet_since)
             if ids:
                 sent.setdefault(stage.name, []).extend(ids)
     return sent
 
 
-async def _send_due(table: Any, state: str, stage: str, stamp: object, quiet_since: object) -> list[int]:
+async def _send_due(
+    tasks: TaskQueue, table: Any, state: str, stage: str, stamp: object, quiet_since: object
+) -> list[int]:
     """Send every due row in ``state`` to ``stage``, a page at a time; return the ids sent."""
     sent: list[int] = []
     after = 0
@@ -61,12 +59,12 @@ async def _send_due(table: Any, state: str, stage: str, stamp: object, quiet_sin
         if not page:
             return sent
         after = page[-1]
-        # Send first, then mark: if the queue fails half-way, the unmarked rest is due again next tick.
-        for row_id in page:
-            queue.enqueue(stage, row_id)
-        await _mark(table, page, stamp)
-        sent.extend(page)
-        if len(page) < BATCH:
+        # Send first, then mark only what went out: what the queue refused is due again next tick.
+        went = [row_id for row_id in page if tasks.send(stage, row_id)]
+        if went:
+            await _mark(table, went, stamp)
+        sent.extend(went)
+        if len(went) < len(page) or len(page) < BATCH:
             return sent
 
 
@@ -91,7 +89,7 @@ async def _mark(table: Any, ids: list[int], stamp: object) -> None:
     await t.update({t.updated_at: stamp}).where(t.id.is_in(ids))
 
 
-async def _revive_failed_clips(settings: Settings, stamp: object) -> list[int]:
+async def _revive_failed_clips(settings: Settings, tasks: TaskQueue, stamp: object) -> list[int]:
     """Failed rows of stages with ``retry="backoff"`` whose backoff has passed go back to ``retry_to``."""
     revived: list[int] = []
     for stage in pipeline.STAGES:
@@ -106,6 +104,6 @@ async def _revive_failed_clips(settings: Settings, stamp: object) -> list[int]:
         ).returning(t.id)
         ids = [row["id"] for row in rows]
         for row_id in ids:
-            queue.enqueue(stage.name, row_id)
+            await tasks.enqueue(stage.name, row_id)
         revived.extend(ids)
     return revived

@@ -16,8 +16,8 @@ from pathlib import Path
 
 from heaters.db.tables import SourceVideo
 from heaters.errors import BadInput, DownloadError
-from heaters.services import queue
 from heaters.services.download import local_path_of, title_from_name
+from heaters.services.queue import OFFLINE, TaskQueue
 from heaters.services.source_policy import check_source_url
 from heaters.services.stages.context import safe_name
 from heaters.settings import Settings
@@ -29,7 +29,7 @@ UPLOAD_PREFIX = "originals/upload-"
 
 async def ingest(
     settings: Settings, storage: Storage, source: str, *, title: str | None = None,
-    idempotency_key: str | None = None,
+    idempotency_key: str | None = None, tasks: TaskQueue = OFFLINE,
 ) -> int:
     """Register ``source`` for the pipeline and return the video's id."""
     source = source.strip()
@@ -41,17 +41,17 @@ async def ingest(
     if source.lower().startswith("file:") or (path is None and source.lower().startswith(("http://", "https://"))):
         await asyncio.to_thread(check_source_url, settings, source)
     if path is not None:
-        return await ingest_file(settings, storage, path, title=title, idempotency_key=idempotency_key)
+        return await ingest_file(settings, storage, path, title=title, idempotency_key=idempotency_key, tasks=tasks)
     if not source.lower().startswith(("http://", "https://")):
         raise DownloadError(
             f"{source} is not a web address or a file", "give an http(s):// URL, a file:// URL or a path"
         )
-    return await _create(title or "", source=source, original_key="", idempotency_key=idempotency_key)
+    return await _create(title or "", source=source, original_key="", idempotency_key=idempotency_key, tasks=tasks)
 
 
 async def ingest_file(
     settings: Settings, storage: Storage, path: Path, *, title: str | None = None, filename: str | None = None,
-    idempotency_key: str | None = None,
+    idempotency_key: str | None = None, tasks: TaskQueue = OFFLINE,
 ) -> int:
     """Store a local or uploaded file as a new video's original and queue it; return the video's id.
 
@@ -67,7 +67,7 @@ async def ingest_file(
     key = f"{UPLOAD_PREFIX}{uuid.uuid4().hex}/{name}"
     await asyncio.to_thread(storage.put_file, key, path, "original")
     return await _create(title or title_from_name(name), source=f"upload:{name}", original_key=key,
-                         idempotency_key=idempotency_key)
+                         idempotency_key=idempotency_key, tasks=tasks)
 
 
 async def _existing(idempotency_key: str | None) -> int | None:
@@ -77,7 +77,9 @@ async def _existing(idempotency_key: str | None) -> int | None:
     return int(row["id"]) if row else None
 
 
-async def _create(title: str, *, source: str, original_key: str, idempotency_key: str | None) -> int:
+async def _create(
+    title: str, *, source: str, original_key: str, idempotency_key: str | None, tasks: TaskQueue
+) -> int:
     """Insert the ``new`` row (the commit) and queue its download; a concurrent twin request gets the first row."""
     try:
         rows = await SourceVideo.insert(
@@ -89,5 +91,5 @@ async def _create(title: str, *, source: str, original_key: str, idempotency_key
             return existing
         raise
     video_id = int(rows[0]["id"])
-    queue.enqueue("download", video_id)
+    await tasks.enqueue("download", video_id)
     return video_id

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from heaters import pipeline
 from heaters.db.tables import STAGE_TABLES
-from heaters.services import queue
+from heaters.services.queue import OFFLINE, TaskQueue
 from heaters.services.review import now
 
 # failed state -> (state to resume from, stage that picks it up), per table
@@ -16,7 +16,7 @@ SEGMENT_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("seg
 AUDIO_RETRY = {s.failed: (s.retry_to, s.name) for s in pipeline.stages_of("audio")}
 
 
-async def retry_row(table: pipeline.Table, row_id: int) -> bool:
+async def retry_row(table: pipeline.Table, row_id: int, tasks: TaskQueue = OFFLINE) -> bool:
     """Re-queue one failed row of ``table``; False if it is not in a failed state."""
     t = STAGE_TABLES[table]
     row = await t.select(t.state).where(t.id == row_id).first()
@@ -27,30 +27,30 @@ async def retry_row(table: pipeline.Table, row_id: int) -> bool:
         {t.state: stage.retry_to, t.error: "", t.attempts: 0, t.lease_until: None, t.updated_at: now()}
     ).where((t.id == row_id) & (t.state == row["state"])).returning(t.id)
     if updated:
-        queue.enqueue(stage.name, row_id)
+        await tasks.enqueue(stage.name, row_id)
     return bool(updated)
 
 
-async def retry_video(video_id: int) -> bool:
+async def retry_video(video_id: int, tasks: TaskQueue = OFFLINE) -> bool:
     """Re-queue one failed video, and its review sound if that failed; False if neither had."""
-    retried = await retry_row("video", video_id)
+    retried = await retry_row("video", video_id, tasks)
     t = STAGE_TABLES["audio"]
     track = await t.select(t.id).where((t.source_video == video_id) & (t.state.is_in(list(AUDIO_RETRY)))).first()
     if track is not None:
-        retried = await retry_row("audio", track["id"]) or retried
+        retried = await retry_row("audio", track["id"], tasks) or retried
     return retried
 
 
-async def retry_clip(clip_id: int) -> bool:
+async def retry_clip(clip_id: int, tasks: TaskQueue = OFFLINE) -> bool:
     """Re-queue one failed clip; False if it is not in a failed state."""
-    return await retry_row("clip", clip_id)
+    return await retry_row("clip", clip_id, tasks)
 
 
-async def retry_all() -> tuple[int, int]:
+async def retry_all(tasks: TaskQueue = OFFLINE) -> tuple[int, int]:
     """Re-queue every failed video and clip; returns how many of each."""
     counts = []
     for table in ("video", "clip"):
         t = STAGE_TABLES[table]
         rows = await t.select(t.id).where(t.state.is_in(list(pipeline.failed_states(table))))
-        counts.append(sum([await retry_row(table, r["id"]) for r in rows]))
+        counts.append(sum([await retry_row(table, r["id"], tasks) for r in rows]))
     return counts[0], counts[1]

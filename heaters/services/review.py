@@ -18,7 +18,7 @@ from heaters import cuts
 from heaters.db.engine import write_transaction
 from heaters.db.tables import APPROVED_CLIP_STATES, LOCKED_CLIP_STATES, Clip, CutOperation, SourceVideo, is_reviewable
 from heaters.errors import Conflict, InvalidCut, MeceViolation, NotFound, StaleVersion
-from heaters.services import queue
+from heaters.services.queue import OFFLINE, TaskQueue
 from heaters.services.withdraw import forget_export
 
 CUT_KINDS = frozenset({"add", "remove", "move", "trim"})
@@ -316,9 +316,10 @@ async def _reopen(
 
 
 async def decide(
-    clip_id: int, decision: str, *, user: str, expected_version: int | None = None
+    clip_id: int, decision: str, *, user: str, expected_version: int | None = None, tasks: TaskQueue = OFFLINE
 ) -> OpResult:
-    """Record a review decision (``approve``, ``skip`` or ``reject``) on a live clip."""
+    """Record a review decision (``approve``, ``skip`` or ``reject``) on a live clip; an approval's export
+    goes to ``tasks`` at once."""
     if decision not in DECISION_STATES:
         raise InvalidCut(f"unknown decision {decision!r}", "use approve, skip or reject", code="bad_decision")
     clip = await Clip.select(Clip.source_video).where(Clip.id == clip_id).first()
@@ -333,20 +334,26 @@ async def decide(
         _require_unlocked([row])
         result = await _set_state(video, row, DECISION_STATES[decision], kind=decision, user=user)
     if decision == "approve":
-        queue.enqueue("export", clip_id)
+        await tasks.enqueue("export", clip_id)
     return result
 
 
-async def approve(clip_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
-    return await decide(clip_id, "approve", user=user, expected_version=expected_version)
+async def approve(
+    clip_id: int, *, user: str, expected_version: int | None = None, tasks: TaskQueue = OFFLINE
+) -> OpResult:
+    return await decide(clip_id, "approve", user=user, expected_version=expected_version, tasks=tasks)
 
 
-async def skip(clip_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
-    return await decide(clip_id, "skip", user=user, expected_version=expected_version)
+async def skip(
+    clip_id: int, *, user: str, expected_version: int | None = None, tasks: TaskQueue = OFFLINE
+) -> OpResult:
+    return await decide(clip_id, "skip", user=user, expected_version=expected_version, tasks=tasks)
 
 
-async def reject(clip_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
-    return await decide(clip_id, "reject", user=user, expected_version=expected_version)
+async def reject(
+    clip_id: int, *, user: str, expected_version: int | None = None, tasks: TaskQueue = OFFLINE
+) -> OpResult:
+    return await decide(clip_id, "reject", user=user, expected_version=expected_version, tasks=tasks)
 
 
 async def _set_state(
@@ -432,7 +439,9 @@ async def _live_clips(ids: Sequence[int]) -> list[dict[str, Any]]:
     return sorted(rows, key=lambda r: r["start_frame"])
 
 
-async def undo(video_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
+async def undo(
+    video_id: int, *, user: str, expected_version: int | None = None, tasks: TaskQueue = OFFLINE
+) -> OpResult:
     """Reverse the user's last operation on the video that is still in effect; the undo is itself logged."""
     async with locked_video(video_id, expected_version, user) as video:
         _require_ready(video)
@@ -441,11 +450,13 @@ async def undo(video_id: int, *, user: str, expected_version: int | None = None)
             raise Conflict(f"{user} has nothing to undo on video {video_id}")
         result = await _reverse(video, target, kind="undo", undoes=target["id"], user=user)
     if target["kind"] == "reopen":  # undoing a reopen approves the clip again
-        queue.enqueue("export", target["metadata"]["clip_id"])
+        await tasks.enqueue("export", target["metadata"]["clip_id"])
     return result
 
 
-async def redo(video_id: int, *, user: str, expected_version: int | None = None) -> OpResult:
+async def redo(
+    video_id: int, *, user: str, expected_version: int | None = None, tasks: TaskQueue = OFFLINE
+) -> OpResult:
     """Re-apply the operation the user undid last, unless they have made a new one since."""
     async with locked_video(video_id, expected_version, user) as video:
         _require_ready(video)
@@ -455,7 +466,7 @@ async def redo(video_id: int, *, user: str, expected_version: int | None = None)
         undo_op, target = found
         result = await _reapply(video, undo_op, target, user=user)
     if target["kind"] == "approve":
-        queue.enqueue("export", target["metadata"]["clip_id"])
+        await tasks.enqueue("export", target["metadata"]["clip_id"])
     return result
 
 

@@ -18,6 +18,7 @@ from textual.binding import Binding, BindingType
 
 from heaters.db.tables import ALL_TABLES
 from heaters.services import status
+from heaters.services.queue import OFFLINE, TaskQueue
 from heaters.settings import Settings
 from heaters.tui.audit import AuditScreen
 from heaters.tui.commands import ActionCommands
@@ -76,8 +77,7 @@ class HeatersApp(App[None]):
         self._connect_error: BaseException | None = None
         self._previous_engines: list[Any] = []
         self._broker_attached = False
-        self._previous_broker: Any = None
-        self._broker: Any = None
+        self.tasks: TaskQueue = OFFLINE  # where retries and approvals go; a live queue once Redis answers
         self.sub_title = f"operator {self.user}"
 
     # --- connections -------------------------------------------------------------------------------------
@@ -105,12 +105,8 @@ class HeatersApp(App[None]):
         if self._redis is not None:
             with contextlib.suppress(Exception):
                 await self._redis.aclose()
-        if self._broker_attached:
-            from heaters.services import queue
-
-            queue.set_broker(self._previous_broker)
-            if self._broker is not None:
-                self._broker.close()
+        self.tasks.close()
+        self.tasks = OFFLINE
 
     async def queue_depths(self) -> tuple[list[status.QueueDepth] | None, str]:
         """Depths per queue, or ``None`` and the reason: a Redis outage must not stop the console."""
@@ -137,15 +133,12 @@ class HeatersApp(App[None]):
         Like the CLI, the console only ever sends; without a broker the dispatcher finds the rows anyway.
         The broker is attached only after Redis answered, so its (untimed) connect cannot stall the console.
         """
-        from heaters.services import queue
         from heaters.services.broker import try_broker
 
         if self._broker_attached:
             return
         self._broker_attached = True
-        self._previous_broker = getattr(queue, "_broker", None)
-        self._broker = try_broker(self.settings)
-        queue.set_broker(self._broker)
+        self.tasks = TaskQueue(try_broker(self.settings), lease_seconds=self.settings.lease_seconds)
 
     # --- navigation --------------------------------------------------------------------------------------
     def action_help(self) -> None:

@@ -196,7 +196,8 @@ class EditorScreen(PollingScreen):
         expected = self.version
 
         async def run() -> OpResult:
-            result = await call(self.video_id, user=self.heaters.user, expected_version=expected)
+            result = await call(self.video_id, user=self.heaters.user, expected_version=expected,
+                                tasks=self.heaters.tasks)
             if result.withdrawn:  # an undone approval: its export's files go too
                 await discard(create_storage(self.heaters.settings), result.withdrawn)
             return result
@@ -210,7 +211,8 @@ class EditorScreen(PollingScreen):
             return
         expected = self.version
         self.perform(
-            lambda: review.decide(clip["id"], decision, user=self.heaters.user, expected_version=expected),
+            lambda: review.decide(clip["id"], decision, user=self.heaters.user, expected_version=expected,
+                                  tasks=self.heaters.tasks),
             lambda r: f"clip {clip['id']}: {decision} (version {r.cut_version})", title=decision,
         )
 

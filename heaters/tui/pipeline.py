@@ -142,11 +142,11 @@ class PipelineScreen(PollingScreen):
                 return f"{kind} {row_id} sent back to its stage"
             return f"{kind} {row_id} is no longer failed; nothing to retry"
 
-        self.perform(lambda: call(row_id), said, title="retry")
+        self.perform(lambda: call(row_id, self.heaters.tasks), said, title="retry")
 
     def action_retry_all(self) -> None:
         def said(counts: tuple[int, int]) -> str:
             return f"{counts[0]} videos and {counts[1]} clips sent back to their stages"
 
-        self.perform(retry.retry_all, said, title="retry")
+        self.perform(lambda: retry.retry_all(self.heaters.tasks), said, title="retry")
 

@@ -58,15 +58,20 @@ def pipeline(db: Settings, redis_server: str, redis_namespace: str) -> Settings:
 
 @pytest.fixture
 def broker(pipeline: Settings) -> Iterator[Any]:
-    """A broker in the test process, so services here enqueue like the web app does."""
-    from heaters.services import queue
+    """A broker in the test process, to read what was sent."""
     from heaters.services.broker import create_broker
 
     b = create_broker(pipeline)
-    queue.set_broker(b)
     yield b
-    queue.set_broker(None)
     b.close()
+
+
+@pytest.fixture
+def tasks(broker: Any, pipeline: Settings) -> Any:
+    """A task queue in the test process, so services here send work like the web app does."""
+    from heaters.services.queue import TaskQueue
+
+    return TaskQueue(broker, lease_seconds=pipeline.lease_seconds)
 
 
 class WorkerProcess:

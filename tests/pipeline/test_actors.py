@@ -20,7 +20,6 @@ def declared(pipeline: Settings) -> Iterator[Any]:
 
     broker = setup(pipeline)
     yield broker
-    queue.set_broker(None)
     broker.close()
 
 
@@ -39,7 +38,7 @@ def test_one_actor_per_stage_on_its_queue(declared: Any, pipeline: Settings) -> 
 def test_enqueue_reaches_the_named_queue(declared: Any) -> None:
     import dramatiq
 
-    assert queue.enqueue("export", 42)
+    assert queue.TaskQueue(declared).send("export", 42)
     raw = declared.client.hvals(f"{declared.namespace}:export.msgs")
     (message,) = [dramatiq.Message.decode(data) for data in raw]
     assert (message.actor_name, message.args) == ("export_clip", (42,))

@@ -48,7 +48,7 @@ def _final_objects_complete(root: Path, total: int) -> list[str]:
     return keys
 
 
-async def test_kill_during_encode_then_restart(pipeline: Settings, broker: Any, tmp_path: Path) -> None:
+async def test_kill_during_encode_then_restart(pipeline: Settings, tasks: Any, tmp_path: Path) -> None:
     from heaters.services.ingest import ingest
     from heaters.services.videos import live_clips, mece_problems
     from heaters.storage import create_storage
@@ -58,7 +58,7 @@ async def test_kill_during_encode_then_restart(pipeline: Settings, broker: Any, 
     logs.mkdir()
     worker = WorkerProcess(pipeline, logs).start()
     try:
-        video_id = await ingest(pipeline, create_storage(pipeline), str(truth.path))
+        video_id = await ingest(pipeline, create_storage(pipeline), str(truth.path), tasks=tasks)
         work = pipeline.data_dir.resolve() / "work"
         partial = await asyncio.to_thread(_wait_for_file, f"encode-{video_id}-*/*.part", work)
         worker.kill()
@@ -80,7 +80,7 @@ async def test_kill_during_encode_then_restart(pipeline: Settings, broker: Any, 
     assert not list(work.glob(f"encode-{video_id}-*")), "scratch space of the killed attempt is cleaned up"
 
 
-async def test_kill_during_export_then_restart(pipeline: Settings, broker: Any, tmp_path: Path) -> None:
+async def test_kill_during_export_then_restart(pipeline: Settings, tasks: Any, tmp_path: Path) -> None:
     from heaters.services.ingest import ingest
     from heaters.services.review import approve
     from heaters.services.videos import live_clips
@@ -93,10 +93,10 @@ async def test_kill_during_export_then_restart(pipeline: Settings, broker: Any, 
     logs.mkdir()
     worker = WorkerProcess(settings, logs).start()
     try:
-        video_id = await ingest(settings, create_storage(settings), str(truth.path))
+        video_id = await ingest(settings, create_storage(settings), str(truth.path), tasks=tasks)
         await wait_for(lambda: video_state(video_id, "ready"), timeout=60, what="ready", worker=worker)
         (clip,) = await live_clips(video_id)
-        await approve(clip["id"], user="alice")
+        await approve(clip["id"], user="alice", tasks=tasks)
         work = settings.data_dir.resolve() / "work"
         await asyncio.to_thread(_wait_for_file, f"export-{clip['id']}-*/*.part", work)
         worker.kill()

@@ -18,13 +18,13 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 FAILED = ("download_failed", "encode_failed", "detect_failed")
 
 
-async def _ingest(settings: Settings, source: str, title: str | None = None) -> int:
+async def _ingest(settings: Settings, tasks: Any, source: str, title: str | None = None) -> int:
     from heaters.services.ingest import ingest
     from heaters.storage import create_storage
 
     # file:// URLs and the test's HTTP server on 127.0.0.1 are private sources: allowed here on purpose.
     trusted = dataclasses.replace(settings, allow_private_sources=True)
-    return await ingest(trusted, create_storage(trusted), source, title=title)
+    return await ingest(trusted, create_storage(trusted), source, title=title, tasks=tasks)
 
 
 async def _assert_ready_with_cuts(video_id: int, cuts: tuple[int, ...], frames: int) -> dict[str, Any]:
@@ -43,15 +43,15 @@ async def _assert_ready_with_cuts(video_id: int, cuts: tuple[int, ...], frames: 
 
 
 async def test_path_file_url_and_http_url_become_ready(
-    pipeline: Settings, broker: Any, worker: WorkerProcess, http_root: tuple[Path, str], tmp_path: Path
+    pipeline: Settings, tasks: Any, worker: WorkerProcess, http_root: tuple[Path, str], tmp_path: Path
 ) -> None:
     truth = make_video(tmp_path / "shots.mp4", shot_frames=(20, 24, 18), size=(160, 90), audio=True)
     www, base = http_root
     shutil.copy(truth.path, www / "from web.mp4")
 
-    by_path = await _ingest(pipeline, str(truth.path))
-    by_file_url = await _ingest(pipeline, truth.path.as_uri(), title="Given title")
-    by_http = await _ingest(pipeline, f"{base}/from%20web.mp4")
+    by_path = await _ingest(pipeline, tasks, str(truth.path))
+    by_file_url = await _ingest(pipeline, tasks, truth.path.as_uri(), title="Given title")
+    by_http = await _ingest(pipeline, tasks, f"{base}/from%20web.mp4")
     ids = (by_path, by_file_url, by_http)
 
     async def all_done() -> bool:
@@ -107,16 +107,16 @@ def _write_audio_only(path: Path) -> None:
 
 
 async def test_bad_inputs_fail_clearly_while_a_good_video_flows(
-    pipeline: Settings, broker: Any, worker: WorkerProcess, http_root: tuple[Path, str], tmp_path: Path
+    pipeline: Settings, tasks: Any, worker: WorkerProcess, http_root: tuple[Path, str], tmp_path: Path
 ) -> None:
     from heaters.services.videos import get_video
 
     www, base = http_root
     bad = _bad_sources(tmp_path, www, base)
     good = make_video(tmp_path / "good.mp4", shot_frames=(16, 20), size=(160, 90))
-    bad_ids = [await _ingest(pipeline, source) for source, _ in bad[:4]]
-    good_id = await _ingest(pipeline, str(good.path))  # queued in the middle of the bad ones
-    bad_ids += [await _ingest(pipeline, source) for source, _ in bad[4:]]
+    bad_ids = [await _ingest(pipeline, tasks, source) for source, _ in bad[:4]]
+    good_id = await _ingest(pipeline, tasks, str(good.path))  # queued in the middle of the bad ones
+    bad_ids += [await _ingest(pipeline, tasks, source) for source, _ in bad[4:]]
 
     async def all_done() -> bool:
         return all([await video_state(i, "ready", *FAILED) for i in [*bad_ids, good_id]])

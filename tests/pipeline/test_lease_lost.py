@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 
 async def test_taken_over_lease_stops_the_encode_and_writes_nothing(
-    pipeline: Settings, broker: Any, tmp_path: Path
+    pipeline: Settings, tasks: Any, tmp_path: Path
 ) -> None:
     from heaters.services.ingest import ingest
     from heaters.storage import create_storage
@@ -33,7 +33,7 @@ async def test_taken_over_lease_stops_the_encode_and_writes_nothing(
     logs.mkdir()
     worker = WorkerProcess(settings, logs).start()
     try:
-        video_id = await ingest(settings, create_storage(settings), str(truth.path))
+        video_id = await ingest(settings, create_storage(settings), str(truth.path), tasks=tasks)
 
         async def encoding() -> dict[str, Any] | None:
             row = await SourceVideo.select().where(SourceVideo.id == video_id).first()

@@ -26,7 +26,7 @@ def _truncated(tmp_path: Path) -> Path:
 
 
 async def test_permanent_media_errors_fail_at_once_and_are_not_retried(
-    pipeline: Settings, broker: Any, tmp_path: Path
+    pipeline: Settings, tasks: Any, tmp_path: Path
 ) -> None:
     from heaters.services.ingest import ingest
     from heaters.storage import create_storage
@@ -39,8 +39,8 @@ async def test_permanent_media_errors_fail_at_once_and_are_not_retried(
     worker = WorkerProcess(settings, logs).start()
     try:
         storage = create_storage(settings)
-        too_big = await ingest(settings, storage, str(big.path))
-        short = await ingest(settings, storage, str(cut))
+        too_big = await ingest(settings, storage, str(big.path), tasks=tasks)
+        short = await ingest(settings, storage, str(cut), tasks=tasks)
         refused = await wait_for(lambda: video_state(too_big, "download_failed"), timeout=60, worker=worker)
         failed = await wait_for(lambda: video_state(short, "encode_failed"), timeout=60, worker=worker)
         await asyncio.sleep(6 * settings.dispatch_seconds)  # a retry, had there been one, would have started
@@ -54,7 +54,7 @@ async def test_permanent_media_errors_fail_at_once_and_are_not_retried(
 
 
 async def test_a_truncated_source_is_kept_with_a_warning_when_allowed(
-    pipeline: Settings, broker: Any, tmp_path: Path
+    pipeline: Settings, tasks: Any, tmp_path: Path
 ) -> None:
     from heaters.services.ingest import ingest
     from heaters.storage import create_storage
@@ -65,7 +65,7 @@ async def test_a_truncated_source_is_kept_with_a_warning_when_allowed(
     logs.mkdir()
     worker = WorkerProcess(settings, logs).start()
     try:
-        video_id = await ingest(settings, create_storage(settings), str(cut))
+        video_id = await ingest(settings, create_storage(settings), str(cut), tasks=tasks)
         ready = await wait_for(lambda: video_state(video_id, "ready"), timeout=60, worker=worker)
     finally:
         worker.stop()

@@ -29,7 +29,7 @@ def s3_pipeline(pipeline: Settings, s3_endpoint: str, s3_client: Any) -> Setting
     )
 
 
-async def test_s3_pipeline_with_a_cold_master(s3_pipeline: Settings, broker: Any, tmp_path: Path) -> None:
+async def test_s3_pipeline_with_a_cold_master(s3_pipeline: Settings, tasks: Any, tmp_path: Path) -> None:
     import boto3
 
     from heaters.services.ingest import ingest
@@ -44,7 +44,7 @@ async def test_s3_pipeline_with_a_cold_master(s3_pipeline: Settings, broker: Any
     worker = WorkerProcess(settings, logs, extra_env={"AWS_CONFIG_FILE": str(tmp_path / "no-aws-config")}).start()
     try:
         storage = create_storage(settings)
-        video_id = await ingest(settings, storage, str(truth.path))
+        video_id = await ingest(settings, storage, str(truth.path), tasks=tasks)
         await wait_for(lambda: video_state(video_id, "ready"), timeout=60, what="ready on S3", worker=worker)
         video = await get_video(video_id)
         assert await mece_problems(video_id) == []
@@ -54,7 +54,7 @@ async def test_s3_pipeline_with_a_cold_master(s3_pipeline: Settings, broker: Any
         assert storage.exists(video["proxy_key"]) and storage.exists(video["proxy_index_key"])
 
         clip = (await live_clips(video_id))[1]
-        await approve(clip["id"], user="alice")
+        await approve(clip["id"], user="alice", tasks=tasks)
 
         async def waiting_for_restore() -> dict[str, Any] | None:
             row = await Clip.select().where(Clip.id == clip["id"]).first()

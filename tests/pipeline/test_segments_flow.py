@@ -177,7 +177,13 @@ async def test_a_killed_segment_job_is_found_and_redone_alone(db: Settings, tmp_
     held = await claim(Segment, rows[0]["id"], ready="pending", working="encoding", lease_seconds=1)
     assert held is not None
     await asyncio.sleep(1.3)
-    sent = await tick(settings)
+    from dramatiq.brokers.stub import StubBroker
+
+    from heaters.services.queue import TaskQueue
+
+    stub = StubBroker()
+    stub.declare_queue("encode")
+    sent = await tick(settings, TaskQueue(stub))
     assert sent.get("segment") == [rows[0]["id"]]  # only the dead one, not its finished neighbours
     assert await stages.encode_segment(ctx, rows[0]["id"]) == "done"
     done = await Segment.select(Segment.state, Segment.updated_at).order_by(Segment.position)

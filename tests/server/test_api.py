@@ -151,7 +151,7 @@ async def test_decisions_and_the_export_queue(reviewer: Web) -> None:
 
     broker = StubBroker()
     broker.declare_queue("export")
-    queue.set_broker(broker)
+    reviewer.client.app.state.tasks = queue.TaskQueue(broker)
     try:
         video = reviewer.make_video()
         first, second, third = (c["id"] for c in reviewer.clips(video))
@@ -166,7 +166,7 @@ async def test_decisions_and_the_export_queue(reviewer: Web) -> None:
         assert skipped.json()["clips"][1]["state"] == "skipped"
         assert rejected.json()["clips"][2]["state"] == "rejected" and rejected.json()["cut_version"] == 3
     finally:
-        queue.set_broker(None)
+        reviewer.client.app.state.tasks = queue.OFFLINE
 
 
 async def test_decision_on_a_replaced_clip_is_409(reviewer: Web) -> None:

@@ -19,7 +19,6 @@ from heaters import pipeline
 from heaters.db.engine import write_transaction
 from heaters.db.tables import Artifact, Clip, Embedding, SourceVideo
 from heaters.errors import ColdStorage, MediaError
-from heaters.services import queue
 from heaters.services.review import now
 from heaters.services.stages import context as keys
 from heaters.services.stages import segments
@@ -84,7 +83,7 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
     done = pipeline.stage("export").done
     rows = [(key, 0, clip["start_frame"])]
     if await _finish_with_artifacts(held, done, "export", rows, export_key=key):
-        queue.enqueue_next("export", held.row_id)
+        await ctx.tasks.enqueue_next("export", held.row_id)
     else:
         await _drop_orphans(ctx, held, rows)
 
@@ -98,7 +97,7 @@ async def _wait_for_restore(ctx: StageContext, held: Claim, master_key: str) -> 
     )
     # Not a failure: the attempt is given back, so waiting never uses up the retry budget.
     if await held.fail(pipeline.stage("export").ready, message, retry_at=retry_at, refund=True):
-        queue.enqueue("export", held.row_id, delay_ms=int(wait * 1000))
+        await ctx.tasks.enqueue("export", held.row_id, delay_ms=int(wait * 1000))
 
 
 async def keyframes(ctx: StageContext, clip_id: int) -> str:
@@ -128,7 +127,7 @@ async def _keyframes(ctx: StageContext, held: Claim, scratch: Path) -> None:
         await asyncio.to_thread(storage.put_bytes, key, jpeg, "keyframe")
         rows.append((key, n, clip["start_frame"] + frame))
     if await _finish_with_artifacts(held, pipeline.stage("keyframes").done, "keyframe", rows):
-        queue.enqueue_next("keyframes", held.row_id)
+        await ctx.tasks.enqueue_next("keyframes", held.row_id)
     else:
         await _drop_orphans(ctx, held, rows)
 

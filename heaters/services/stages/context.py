@@ -6,10 +6,11 @@ import contextlib
 import re
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from heaters.errors import BadInput, DownloadError, HeatersError, InvalidCut, MediaError, NotFound
+from heaters.services.queue import OFFLINE, TaskQueue
 from heaters.settings import Settings
 from heaters.storage import MasterCache, Storage, create_storage
 
@@ -28,10 +29,11 @@ class StageContext:
     settings: Settings
     storage: Storage
     cache: MasterCache
+    tasks: TaskQueue = field(default=OFFLINE)  # where a stage hands its row on to the next stage
 
     @classmethod
-    def from_settings(cls, settings: Settings) -> StageContext:
-        return cls(settings, create_storage(settings), MasterCache.from_settings(settings))
+    def from_settings(cls, settings: Settings, tasks: TaskQueue = OFFLINE) -> StageContext:
+        return cls(settings, create_storage(settings), MasterCache.from_settings(settings), tasks)
 
     @contextlib.contextmanager
     def scratch(self, stage: str, row_id: int, attempt: int) -> Iterator[Path]:

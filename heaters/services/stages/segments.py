@@ -40,7 +40,6 @@ from heaters import segments as plan_math
 from heaters.db.engine import write_transaction
 from heaters.db.tables import Clip, ReviewAudio, Segment, SourceVideo
 from heaters.errors import MediaError
-from heaters.services import queue
 from heaters.services.review import now
 from heaters.services.stages.context import StageContext
 from heaters.services.stages.lease import Claim
@@ -137,13 +136,13 @@ async def plan_or_resume(ctx: StageContext, held: Claim) -> bool:
     )
     # The sound right after the first segment: the first clip is not kept waiting for it, nor it for the rest.
     for n, row in enumerate(waiting):
-        queue.enqueue("segment", row["id"])
+        await ctx.tasks.enqueue("segment", row["id"])
         if n == 0:
             for track in sound:
-                queue.enqueue("audio", track["id"])
+                await ctx.tasks.enqueue("audio", track["id"])
     if not waiting:
         for track in sound:
-            queue.enqueue("audio", track["id"])
+            await ctx.tasks.enqueue("audio", track["id"])
     await held.finish("encoding", progress=held.row.get("progress") or {})
     await advance(ctx, video_id)
     return True
@@ -261,7 +260,7 @@ async def advance(ctx: StageContext, video_id: int) -> None:
         # The track may have finished while this index was made without it (see ``review_audio``).
         await review_audio.attach(ctx, video_id)
     if applied and complete:
-        queue.enqueue("detect", video_id)
+        await ctx.tasks.enqueue("detect", video_id)
 
 
 def _committed_prefix(video: dict[str, Any]) -> int:

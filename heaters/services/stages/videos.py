@@ -20,7 +20,6 @@ import numpy as np
 
 from heaters import pipeline
 from heaters.errors import MediaError
-from heaters.services import queue
 from heaters.services.download import copy_local, fetch_url, local_path_of
 from heaters.services.stages import context as keys
 from heaters.services.stages import segments
@@ -114,7 +113,7 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
         pipeline.stage("download").done, original_key=key, title=title or path.stem, width=info.width,
         height=info.height, has_audio=info.has_audio, progress=held.progress,
     ):
-        queue.enqueue_next("download", video_id)
+        await ctx.tasks.enqueue_next("download", video_id)
 
 
 # FFmpeg renders text files as "video" (ANSI art); nobody ingesting a .txt meant that.
@@ -203,7 +202,7 @@ async def _encode(ctx: StageContext, held: Claim, scratch: Path) -> None:
         proxy_index_key=keys.proxy_index_key(video_id), features_key=keys.features_key(video_id),
         progress=held.progress, warning=result.warning,
     ):
-        queue.enqueue_next("encode", video_id)
+        await ctx.tasks.enqueue_next("encode", video_id)
 
 
 async def detect(ctx: StageContext, video_id: int) -> str:
