@@ -1,6 +1,7 @@
 """A long source, encoded whole and in segments: time to the first reviewable clip and to ready.
 
-    python bench/long.py [--minutes 30] [--segment-seconds 60] [--workers 1,2] [--size 854x480]
+    python bench/long.py [--minutes 30] [--segment-seconds 60] [--workers 1,2] [--size 854x480] [--browser]
+                         [--no-whole]
 
 The bench makes a synthetic source (hard cuts every 4-20 s, a tone as sound, x264 + AAC in MP4), then runs the
 real stage functions on a SQLite database and local storage in a scratch directory:
@@ -14,10 +15,15 @@ real stage functions on a SQLite database and local storage in a scratch directo
 
 Printed beside each other: seconds from ingest to the first reviewable clip and to ready, the peak RSS of
 the processes that encoded, the bytes of the first frame-index window and clip list the review page fetches,
-and per-segment costs. From those costs it simulates the time to ready of a one-hour 1080p source on 1, 4,
-16 and 64 workers (each a machine like this one): segments of 60 s, each costing the measured mean scaled by
-the pixel count, run in waves of ``workers``, plus the join (measured, scaled the same way) and the
-dispatcher's hand-over (one idle-poll interval per wave).
+and per-segment costs. With ``--browser`` the review page of each segmented run is also opened in headless
+Chromium (``/usr/bin/chromium``, served by the real web app) and the bytes it fetched until its first frame was
+painted are counted from the page's resource timing: everything, and the API and media part alone (the
+page's scripts and styles are the same for any video). ``--no-whole`` skips the reference run.
+
+From the per-segment costs it simulates the time to ready of a one-hour 1080p source on 1, 4, 16 and 64
+workers (each a machine like this one): segments of 60 s, each costing the measured mean scaled by the pixel
+count, run in waves of ``workers``, plus the join (measured, scaled the same way) and the dispatcher's
+hand-over (one idle-poll interval per wave).
 """
 
 from __future__ import annotations
@@ -114,6 +120,35 @@ async def _page_bytes(settings: Settings, video_id: int) -> int:
     return len(dumps(window)) + len(json.dumps(clips, default=str))
 
 
+# Bytes the review page fetched, from its navigation and resource timing entries (same origin: sizes are exposed).
+FETCHED = """() => {
+  const entries = [...performance.getEntriesByType('navigation'), ...performance.getEntriesByType('resource')];
+  const size = (e) => e.transferSize || e.encodedBodySize || 0;
+  const data = entries.filter((e) => /\\/(api|media)\\//.test(e.name));
+  return { all: entries.reduce((n, e) => n + size(e), 0), data: data.reduce((n, e) => n + size(e), 0),
+           requests: entries.length };
+}"""
+
+
+def browser_page_bytes(settings: Settings, video_id: int, log: Path) -> dict[str, int]:
+    """Open the video's review page in Chromium and count what it fetched until the first frame showed."""
+    from playwright.sync_api import sync_playwright
+
+    from heaters.services.users import add_user
+    from tests.browser.live import PASSWORD, LiveServer, db_call, launch, open_review
+
+    db_call(settings, lambda: add_user("bench", PASSWORD))
+    with LiveServer(settings, log) as server, sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+            open_review(page, server, "bench", video_id)
+            fetched: dict[str, int] = page.evaluate(FETCHED)
+        finally:
+            browser.close()
+    return fetched
+
+
 def _whole(root: Path, source: Path, out: Any) -> None:
     """The reference in a process of its own (so its peak RSS is the encode's): download, encode, detect."""
 
@@ -149,7 +184,9 @@ def run_whole(root: Path, source: Path) -> dict[str, Any]:
     return result
 
 
-async def run_segments(root: Path, source: Path, segment_seconds: float, workers: int) -> dict[str, Any]:
+async def run_segments(
+    root: Path, source: Path, segment_seconds: float, workers: int, browser: bool = False
+) -> dict[str, Any]:
     from heaters.db.engine import connect
     from heaters.db.tables import Clip, ReviewAudio, Segment
     from heaters.services import stages
@@ -199,7 +236,9 @@ async def run_segments(root: Path, source: Path, segment_seconds: float, workers
         page = await _page_bytes(settings, video_id)
     for p in procs:
         p.join()
+    fetched = await asyncio.to_thread(browser_page_bytes, settings, video_id, root / "server.log") if browser else {}
     return {
+        "fetched": fetched,
         "first": first if first is not None else ready, "ready": ready, "rss": max(rss), "page": page,
         "costs": costs, "join": ready - encoded, "segments": len(rows), "sound": sum(sound),
     }
@@ -217,6 +256,8 @@ def main() -> None:
     parser.add_argument("--segment-seconds", type=float, default=60.0)
     parser.add_argument("--workers", default="1,2")
     parser.add_argument("--size", default="854x480")
+    parser.add_argument("--browser", action="store_true", help="also count the review page's bytes in Chromium")
+    parser.add_argument("--no-whole", dest="whole", action="store_false", help="skip the unsegmented reference")
     args = parser.parse_args()
     width, height = (int(v) for v in args.size.split("x"))
     root = Path(tempfile.mkdtemp(prefix="heaters-long-"))
@@ -226,16 +267,23 @@ def main() -> None:
         frames = make_source(source, args.minutes, (width, height))
         print(f"source: {args.minutes:g} min {width}x{height} 25 fps with sound, {frames} frames, "
               f"{source.stat().st_size / 1e6:.0f} MB, made in {time.perf_counter() - t:.0f} s")
-        results = {"whole": run_whole(root / "whole", source)}
+        results = {"whole": run_whole(root / "whole", source)} if args.whole else {}
         shutil.rmtree(root / "whole", ignore_errors=True)  # a long source's master is gigabytes
         for n in (int(w) for w in args.workers.split(",")):
-            results[f"segments x{n}"] = asyncio.run(run_segments(root / f"seg{n}", source, args.segment_seconds, n))
+            results[f"segments x{n}"] = asyncio.run(
+                run_segments(root / f"seg{n}", source, args.segment_seconds, n, args.browser)
+            )
             shutil.rmtree(root / f"seg{n}", ignore_errors=True)
-        reference = results["whole"]["ready"]
+        reference = results["whole"]["ready"] if args.whole else float("nan")
         print(f"\n{'run':<14}{'first clip s':>13}{'ready s':>9}{'ready/whole':>12}{'peak RSS MB':>12}{'page kB':>9}")
         for name, r in results.items():
             print(f"{name:<14}{r['first']:>13.1f}{r['ready']:>9.1f}{r['ready'] / reference:>12.2f}"
                   f"{r['rss'] / 2**20:>12.0f}{r['page'] / 1e3:>9.1f}")
+        for name, r in results.items():
+            if r.get("fetched"):
+                f = r["fetched"]
+                print(f"{name}: the review page fetched {f['all'] / 1e3:.0f} kB in {f['requests']} requests until "
+                      f"its first frame, {f['data'] / 1e3:.0f} kB of them API and media")
         one = results[f"segments x{args.workers.split(',')[0]}"]
         cost, join = statistics.mean(one["costs"]), one["join"]
         per_segment_s = args.segment_seconds
