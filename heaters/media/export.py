@@ -8,7 +8,6 @@ under a temporary name, its frame count checked, then renamed — a half-written
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -22,6 +21,7 @@ from heaters.errors import Abandoned, MediaError
 from heaters.media.colour import ProxyColour, proxy_colour
 from heaters.media.probe import normalise_rate, open_media, require_video
 from heaters.media.source_timeline import grid_frames, video_start
+from heaters.media.staging import publish, staged
 from heaters.media.transcode import count_frames, proxy_size
 
 Progress = Callable[[int, int], None]
@@ -168,9 +168,8 @@ def export_clip(
     if not 0 <= start_frame < end_frame:
         raise MediaError(f"cannot export frames [{start_frame}, {end_frame})", "the clip must hold at least one frame")
     wanted = end_frame - start_frame
-    tmp = out.with_name(out.name + ".part")
     written = 0
-    try:
+    with staged(out) as (tmp,):
         with av.open(str(tmp), "w", format="mp4", container_options={"movflags": "+faststart"}) as dst:
             vstream: av.VideoStream | None = None
             audio: _AudioOut | None = None
@@ -215,9 +214,7 @@ def export_clip(
         got = count_frames(tmp)
         if got != wanted:
             raise MediaError(f"exported clip has {got} frames, expected {wanted}", "this is a bug; report it")
-        os.replace(tmp, out)
-    finally:
-        tmp.unlink(missing_ok=True)
+        publish(tmp)
     if progress is not None:
         progress(wanted, wanted)
     return ExportResult(out, wanted, fps, size[0], size[1], audio is not None)

@@ -14,7 +14,6 @@ peaks, 400 bytes a second of stereo, are the only thing that grows with the leng
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -27,6 +26,7 @@ from av.stream import Discard
 from heaters.errors import Abandoned, MediaError
 from heaters.media.frame_index import build_audio_index
 from heaters.media.review_audio import PEAK_RATE, ReviewAudio
+from heaters.media.staging import publish, staged
 
 
 @dataclass(frozen=True)
@@ -52,17 +52,14 @@ def encode_review_track(
 
     name = Path(str(original).split("?", 1)[0]).name
     audio_path, peaks_path = Path(audio_path), Path(peaks_path)
-    tmp = audio_path.with_name(audio_path.name + ".part")
-    try:
+    with staged(audio_path) as (tmp,):
         with open_source(original) as container:
             if not container.streams.audio:
                 raise MediaError(f"{name} has no audio stream", "this is a bug; report it")
             for other in (*container.streams.video, *container.streams.subtitles):
                 other.discard = Discard.all  # only the audio's packets are wanted
             track = _encode(container, tmp, peaks_path, audio_start, name, abort)
-        os.replace(tmp, audio_path)
-    finally:
-        tmp.unlink(missing_ok=True)
+        publish(tmp)
     return track
 
 

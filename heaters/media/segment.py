@@ -17,7 +17,6 @@ Timestamps inside a piece start at 0; the piece's place on the timeline is its `
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
@@ -35,6 +34,7 @@ from heaters.media.frame_index import build_index
 from heaters.media.pipeline_threads import Channel, Pipeline
 from heaters.media.probe import normalise_rate, open_media, require_video
 from heaters.media.retime import Upright, rotation_of
+from heaters.media.staging import publish, staged
 from heaters.media.transcode import (
     LARGE_PIXELS,
     QUEUE,
@@ -166,9 +166,7 @@ def encode_segment(
     if start < 0 or (end is not None and end <= start):
         raise MediaError(f"segment [{start}, {end}) is empty or negative", "this is a bug; report it")
     master_path, proxy_path, thumbs_path = Path(master_path), Path(proxy_path), Path(thumbs_path)
-    master_tmp = master_path.with_name(master_path.name + ".part")
-    proxy_tmp = proxy_path.with_name(proxy_path.name + ".part")
-    try:
+    with staged(master_path, proxy_path) as (master_tmp, proxy_tmp):
         thumbs = _Thumbnails()
         audio = _span_audio(original, timeline, start, end) if timeline.has_audio and keep_master else None
         with encoder_refusals(name):
@@ -188,12 +186,7 @@ def encode_segment(
                 "this is a bug; keep the original and report it",
             )
         np.save(thumbs_path, np.stack(thumbs.items))
-        if keep_master:
-            os.replace(master_tmp, master_path)
-        os.replace(proxy_tmp, proxy_path)
-    finally:
-        for tmp in (master_tmp, proxy_tmp):
-            tmp.unlink(missing_ok=True)
+        publish(proxy_tmp, *([master_tmp] if keep_master else []))
     return SegmentResult(
         start, frames, reached_end, outputs.width, outputs.height,
         outputs.proxy_w, outputs.proxy_h, outputs.audio is not None, index,

@@ -28,7 +28,6 @@ permanent ``MediaError``. A source that decodes to more than a second less than 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from heaters.media.pipeline_threads import Channel, Pipeline
 from heaters.media.probe import normalise_rate, open_media, require_video
 from heaters.media.retime import CfrGrid, Upright, rotation_of
 from heaters.media.review_audio import PEAK_RATE, ReviewAudio
+from heaters.media.staging import publish, staged
 
 Progress = Callable[[int, int], None]
 MASTER_FORMATS = {f.name for f in av.codec.Codec("ffv1", "w").video_formats or ()}
@@ -323,9 +323,7 @@ def transcode(
     master_path, proxy_path = Path(master_path), Path(proxy_path)
     features_path = Path(features_path) if features_path else proxy_path.with_suffix(".features.npy")
     peaks_path = Path(peaks_path) if peaks_path else proxy_path.with_suffix(".peaks")
-    master_tmp = master_path.with_name(master_path.name + ".part")
-    proxy_tmp = proxy_path.with_name(proxy_path.name + ".part")
-    try:
+    with staged(master_path, proxy_path) as (master_tmp, proxy_tmp):
         builder = FeatureBuilder(small_frames=small_frames) if extract_features else None
         with encoder_refusals(name):
             fps, total, outputs, rotation, promised = _encode(
@@ -353,12 +351,7 @@ def transcode(
             outputs.peaks.tofile(peaks_path)
             index["peaks"] = {"rate": PEAK_RATE, "channels": int(outputs.peaks.shape[1]),
                               "bins": int(outputs.peaks.shape[0]), "format": "int8 [bin][channel][min,max]"}
-        if keep_master:
-            os.replace(master_tmp, master_path)
-        os.replace(proxy_tmp, proxy_path)
-    finally:
-        for tmp in (master_tmp, proxy_tmp):
-            tmp.unlink(missing_ok=True)
+        publish(proxy_tmp, *([master_tmp] if keep_master else []))
     return TranscodeResult(
         fps=fps, total_frames=total, width=outputs.width, height=outputs.height,
         proxy_width=outputs.proxy_w, proxy_height=outputs.proxy_h, has_audio=outputs.audio is not None,
