@@ -1,7 +1,8 @@
 """Media storage: a local directory (default) or an S3 bucket, addressed by the same keys.
 
 Keys: ``originals/{video}/…``, ``masters/{video}.mkv``, ``proxies/{video}.mp4``,
-``proxies/{video}.index.json``, ``clips/{video}/{clip}.mp4``, ``keyframes/{clip}/{n}.jpg``.
+``proxies/{video}.index.json``, ``clips/{video}/{clip}-{job}.mp4``, ``keyframes/{clip}/{job}-{n}.jpg`` (``job``:
+a name of the job that made them, so a reopened and approved-again clip's files never collide with the old ones).
 Build one with ``create_storage(settings)``.
 """
 

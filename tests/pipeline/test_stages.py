@@ -4,6 +4,7 @@ keyframes and embeddings, idempotent re-runs, and what failures do to rows."""
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 import av
@@ -73,7 +74,7 @@ async def test_chain_to_embedded_with_frame_exact_export(db: Settings, tmp_path:
 
     middle = await Clip.select().where(Clip.id == clips[1]["id"]).first()
     assert middle["state"] == "embedded"
-    assert middle["export_key"] == f"clips/{video_id}/{middle['id']}.mp4"
+    assert re.fullmatch(rf"clips/{video_id}/{middle['id']}-[0-9a-f]{{8}}\.mp4", middle["export_key"])
     exported = ctx.storage.local_path(middle["export_key"])
     assert exported is not None
     assert _frame_numbers(exported) == list(range(middle["start_frame"], middle["end_frame"]))
@@ -213,3 +214,28 @@ async def test_detection_failure_is_detect_failed_not_one_clip(db: Settings) -> 
     row = await SourceVideo.select().where(SourceVideo.id == video_id).first()
     assert row["state"] == "detect_failed" and "unreadable" in row["error"]
     assert await live_clips(video_id) == []
+
+
+async def test_a_late_withdrawal_never_deletes_the_export_of_a_new_approval(db: Settings, tmp_path: Path) -> None:
+    """Reopen, approve again and export again before the reopen's files are deleted: the new export stays."""
+    from heaters.services.review import approve, reopen
+    from heaters.services.videos import live_clips
+    from heaters.services.withdraw import discard
+
+    ctx = _ctx(db)
+    truth = make_video(tmp_path / "v.mp4", shot_frames=(16, 16), size=(160, 90))
+    video_id = await _ready_video(ctx, truth.path)
+    clip = (await live_clips(video_id))[0]
+    await approve(clip["id"], user="alice")
+    assert await stages.export(ctx, clip["id"]) == "done"
+    assert await stages.keyframes(ctx, clip["id"]) == "done"
+    withdrawn = (await reopen(clip["id"], user="alice", reason="again")).withdrawn
+    await approve(clip["id"], user="alice")
+    assert await stages.export(ctx, clip["id"]) == "done"
+    assert await stages.keyframes(ctx, clip["id"]) == "done"
+    await discard(ctx.storage, withdrawn)  # the first approval's files, deleted late
+    row = await Clip.select().where(Clip.id == clip["id"]).first()
+    assert row["export_key"] not in withdrawn
+    assert _frame_numbers(ctx.storage.local_path(row["export_key"])) == list(range(clip["end_frame"]))
+    kept = [r["key"] for r in await Artifact.select(Artifact.key).where(Artifact.clip == clip["id"])]
+    assert kept and all(ctx.storage.exists(key) for key in kept)

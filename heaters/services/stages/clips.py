@@ -78,7 +78,7 @@ async def _export(ctx: StageContext, held: Claim, scratch: Path) -> None:
         await _wait_for_restore(ctx, held, master_key)
         return
     await held.ensure_held()
-    key = keys.clip_key(clip["source_video"], held.row_id)
+    key = keys.clip_key(clip["source_video"], held.row_id, keys.job_name())
     await asyncio.to_thread(storage.move_file, key, out, "clip")
     done = pipeline.stage("export").done
     rows = [(key, 0, clip["start_frame"])]
@@ -121,9 +121,9 @@ async def _keyframes(ctx: StageContext, held: Claim, scratch: Path) -> None:
     if not picked:
         raise MediaError(f"no keyframe could be taken from clip {held.row_id}", "retry its export")
     await held.ensure_held()
-    rows = []
+    rows, job = [], keys.job_name()
     for n, (frame, jpeg) in enumerate(picked):
-        key = keys.keyframe_key(held.row_id, n)
+        key = keys.keyframe_key(held.row_id, job, n)
         await asyncio.to_thread(storage.put_bytes, key, jpeg, "keyframe")
         rows.append((key, n, clip["start_frame"] + frame))
     if await _finish_with_artifacts(held, pipeline.stage("keyframes").done, "keyframe", rows):

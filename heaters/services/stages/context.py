@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import secrets
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -86,12 +87,20 @@ def small_frames_key(features: str) -> str:
     return features.removesuffix(".npy") + ".small.npy"
 
 
-def clip_key(video_id: int, clip_id: int) -> str:
-    return f"clips/{video_id}/{clip_id}.mp4"
+# An export and its keyframes carry a name of their own (``job``, new for every job): after a reopen and a new
+# approval, a late job of the earlier approval that finds its claim gone deletes only its own files, and the
+# reopen's withdrawal never deletes what the new approval wrote.
+def clip_key(video_id: int, clip_id: int, job: str) -> str:
+    return f"clips/{video_id}/{clip_id}-{job}.mp4"
 
 
-def keyframe_key(clip_id: int, n: int) -> str:
-    return f"keyframes/{clip_id}/{n}.jpg"
+def keyframe_key(clip_id: int, job: str, n: int) -> str:
+    return f"keyframes/{clip_id}/{job}-{n}.jpg"
+
+
+def job_name() -> str:
+    """A short name no other job of the same clip will have."""
+    return secrets.token_hex(4)
 
 
 def safe_name(filename: str) -> str:
