@@ -13,12 +13,14 @@ real stage functions on a SQLite database and local storage in a scratch directo
   reviewable when the first clip below the committed edge exists; ready when the last segment is in and
   detection has run.
 
-Printed beside each other: seconds from ingest to the first reviewable clip and to ready, the peak RSS of
-the processes that encoded, the bytes of the first frame-index window and clip list the review page fetches,
-and per-segment costs. With ``--browser`` the review page of each segmented run is also opened in headless
-Chromium (``/usr/bin/chromium``, served by the real web app) and the bytes it fetched until its first frame was
-painted are counted from the page's resource timing: everything, and the API and media part alone (the
-page's scripts and styles are the same for any video). ``--no-whole`` skips the reference run.
+Printed beside each other: seconds from ingest to the first reviewable clip and to ready, the CPU seconds
+the run's processes spent (user + system, all threads: the work done, which a busy machine stretches in wall
+time but not in CPU time), the peak RSS of the processes that encoded, the bytes of the first frame-index
+window and clip list the review page fetches, and per-segment costs. With ``--browser`` the review page of
+each segmented run is also opened in headless Chromium (``/usr/bin/chromium``, served by the real web app) and
+the bytes it fetched until its first frame was painted are counted from the page's resource timing:
+everything, and the API and media part alone (the page's scripts and styles are the same for any video).
+``--no-whole`` skips the reference run.
 
 From the per-segment costs it simulates the time to ready of a one-hour 1080p source on 1, 4, 16 and 64
 workers (each a machine like this one): segments of 60 s, each costing the measured mean scaled by the pixel
@@ -85,6 +87,12 @@ def peak_rss() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
+def cpu_seconds() -> float:
+    """User and system CPU time of this process so far, all its threads: the work done, whatever the load."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _worker(settings: Settings, jobs: Any, done: Any) -> None:
     """A worker process: take (stage, id) jobs until ``None``, report (stage, id, seconds) and finally its
     peak RSS."""
@@ -104,6 +112,7 @@ def _worker(settings: Settings, jobs: Any, done: Any) -> None:
                 done.put((stage, row_id, time.perf_counter() - started))
 
     asyncio.run(run())
+    done.put(("cpu", None, cpu_seconds()))
     done.put(("rss", None, peak_rss()))
 
 
@@ -169,7 +178,7 @@ def _whole(root: Path, source: Path, out: Any) -> None:
             ready = time.perf_counter() - started
             page = await _page_bytes(settings, video_id)
         rss = peak_rss()
-        return {"first": ready, "ready": ready, "rss": rss, "page": page}
+        return {"first": ready, "ready": ready, "rss": rss, "page": page, "cpu": cpu_seconds()}
 
     out.put(asyncio.run(run()))
 
@@ -203,7 +212,7 @@ async def run_segments(
     for p in procs:
         p.start()
     async with connect(settings):
-        started = time.perf_counter()
+        started, cpu_before = time.perf_counter(), cpu_seconds()
         video_id = await ingest(settings, ctx.storage, str(source))
         assert await stages.download(ctx, video_id) == "done"
         assert await stages.encode(ctx, video_id) == "done"
@@ -218,11 +227,12 @@ async def run_segments(
         first = None
         costs: list[float] = []
         sound: list[float] = []
+        cpu: list[float] = []
         rss: list[int] = []
         while len(rss) < workers:
             while not done.empty():
                 kind, _, value = done.get()
-                {"segment": costs, "audio": sound}.get(kind, rss).append(value)
+                {"segment": costs, "audio": sound, "cpu": cpu}.get(kind, rss).append(value)
             if first is None and await Clip.exists().where(
                 (Clip.source_video == video_id) & (Clip.state == "pending_review")
             ):
@@ -233,6 +243,7 @@ async def run_segments(
         assert video["state"] == "encoded", video["state"]
         assert await stages.detect(ctx, video_id) == "done"
         ready = time.perf_counter() - started
+        cpu.append(cpu_seconds() - cpu_before)  # this process: planning, the final detection
         page = await _page_bytes(settings, video_id)
     for p in procs:
         p.join()
@@ -240,7 +251,7 @@ async def run_segments(
     return {
         "fetched": fetched,
         "first": first if first is not None else ready, "ready": ready, "rss": max(rss), "page": page,
-        "costs": costs, "join": ready - encoded, "segments": len(rows), "sound": sum(sound),
+        "costs": costs, "join": ready - encoded, "segments": len(rows), "sound": sum(sound), "cpu": sum(cpu),
     }
 
 
@@ -275,10 +286,12 @@ def main() -> None:
             )
             shutil.rmtree(root / f"seg{n}", ignore_errors=True)
         reference = results["whole"]["ready"] if args.whole else float("nan")
-        print(f"\n{'run':<14}{'first clip s':>13}{'ready s':>9}{'ready/whole':>12}{'peak RSS MB':>12}{'page kB':>9}")
+        cpu_reference = results["whole"]["cpu"] if args.whole else float("nan")
+        print(f"\n{'run':<14}{'first clip s':>13}{'ready s':>9}{'ready/whole':>12}{'CPU s':>8}{'CPU/whole':>10}"
+              f"{'peak RSS MB':>12}{'page kB':>9}")
         for name, r in results.items():
             print(f"{name:<14}{r['first']:>13.1f}{r['ready']:>9.1f}{r['ready'] / reference:>12.2f}"
-                  f"{r['rss'] / 2**20:>12.0f}{r['page'] / 1e3:>9.1f}")
+                  f"{r['cpu']:>8.0f}{r['cpu'] / cpu_reference:>10.2f}{r['rss'] / 2**20:>12.0f}{r['page'] / 1e3:>9.1f}")
         for name, r in results.items():
             if r.get("fetched"):
                 f = r["fetched"]
