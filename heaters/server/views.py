@@ -43,6 +43,13 @@ def playable_url(row: dict[str, Any]) -> str:
     return media_url(key)
 
 
+def peaks_url(row: dict[str, Any]) -> str:
+    """The waveform beside the proxy, or beside a segmented video's own sound track."""
+    if str(row["proxy_key"]).endswith("/pieces.mp4"):
+        return media_url(f"proxies/{row['id']}/audio.peaks")
+    return media_url(f"proxies/{row['id']}.peaks")
+
+
 def layout_version(index_key: str) -> str:
     return index_key.rsplit("/", 1)[-1].removesuffix(".json")
 
@@ -75,7 +82,7 @@ def video_json(row: dict[str, Any], clip_counts: dict[str, int] | None = None) -
         "video_url": playable_url(row) if has_proxy else "",
         "index_url": f"/api/videos/{row['id']}/index" if has_proxy else "",
         # The waveform beside the proxy (``heaters.media.review_audio``); the index says whether it exists.
-        "peaks_url": media_url(f"proxies/{row['id']}.peaks") if has_proxy and row["has_audio"] else "",
+        "peaks_url": peaks_url(row) if has_proxy and row["has_audio"] else "",
         "poster_url": media_url(row.get("poster_key") or ""),  # a small JPEG of the video, once detected
         "events_url": f"/api/videos/{row['id']}/events",
         "review_user": row.get("review_user", ""),

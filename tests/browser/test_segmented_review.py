@@ -82,6 +82,8 @@ def test_the_virtual_mp4_reads_frame_exactly_over_http(server: LiveServer, segme
         # Named with the index it is made from: a player holding an older one is refused, not fed other bytes.
         shown = client.get(f"{server.url}/api/videos/{segmented}").json()
         assert client.head(server.url + shown["video_url"]).headers["content-length"] == str(size)
+        peaks = client.get(server.url + shown["peaks_url"])
+        assert peaks.status_code == 200 and len(peaks.content) == 2 * 1001  # mono, 100 bins a second, 10 s
         assert client.get(f"{url}?v=index-150", headers={"Range": "bytes=0-7"}).status_code == 404
     options = {"headers": f"Cookie: {cookie}\r\n"}
     with av.open(url, options=options) as container:

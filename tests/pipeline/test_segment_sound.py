@@ -162,3 +162,26 @@ async def test_retrying_a_video_redoes_its_failed_sound(db: Settings) -> None:
     row = await ReviewAudio.select().where(ReviewAudio.source_video == video_id).first()
     assert row is not None and (row["state"], row["attempts"], row["error"]) == ("pending", 0, "")
     assert await retry_video(video_id) is False  # nothing failed any more
+
+
+async def test_a_track_that_fails_leaves_the_video_silent_with_a_warning(db: Settings, tmp_path: Path) -> None:
+    from heaters.services.ingest import ingest
+    from heaters.services.videos import get_video
+
+    ctx = StageContext.from_settings(replace(db, segment_seconds=1.0, proxy_preset="ultrafast"))
+    truth = make_video(tmp_path / "long.mp4", shot_frames=(60, 70), size=(160, 90), audio=True)
+    video_id = await ingest(ctx.settings, ctx.storage, str(truth.path))
+    for stage in (stages.download, stages.encode):
+        assert await stage(ctx, video_id) == "done"
+    for row in await Segment.select(Segment.id).where(Segment.source_video == video_id):
+        assert await stages.encode_segment(ctx, row["id"]) == "done"
+    video = await get_video(video_id)
+    assert _index(ctx, video["proxy_index_key"])["audio_pending"] is True
+    ctx.storage.delete(video["original_key"])  # the original is gone: its sound cannot be made
+    track = await ReviewAudio.select(ReviewAudio.id).where(ReviewAudio.source_video == video_id).first()
+    assert track is not None and await stages.encode_review_audio(ctx, track["id"]) == "failed"
+    video = await get_video(video_id)
+    assert video["warning"].startswith("its sound could not be prepared for review")
+    index = _index(ctx, video["proxy_index_key"])
+    assert "audio" not in index and "audio_pending" not in index  # the page stops waiting for it
+    assert index["frames"] == truth.frames and video["state"] == "encoded"  # review goes on, silent

@@ -11,7 +11,8 @@ plays them with the same code. Two writers meet here: ``advance`` rewrites the i
 and this job finishes at any moment. Each of them, *after* its own write is committed, makes sure the
 current index has the sound (``attach``, a compare-and-set on the video's index key), so whichever comes
 last sees both. Until then an index of a video with sound says ``"audio_pending": true`` and the page asks
-for it again. A failed track leaves the video silent in review, with a warning saying why.
+for it again. A failed track leaves the video silent in review, with a warning saying why, and its index
+stops saying sound is on its way; retrying the video makes the track again.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ async def encode_review_audio(ctx: StageContext, row_id: int) -> str:
         await SourceVideo.update({SourceVideo.warning: f"{SILENT_WARNING}: {row['error']}"[:2000]}).where(
             (SourceVideo.id == row["source_video"]) & (SourceVideo.warning == "")
         )
+        await attach(ctx, row["source_video"])  # the index stops saying sound is on its way
     return outcome
 
 
@@ -109,11 +111,12 @@ def with_track(index: dict[str, Any], document: dict[str, Any] | None, pending: 
 
 
 async def attach(ctx: StageContext, video_id: int) -> bool:
-    """Give the video's current frame index the finished track, if it lacks it; True when it has it."""
+    """Give the video's current frame index the finished track, if it lacks it (or, the track having failed,
+    stop it saying one is on its way); True when the index is settled."""
     from heaters.media.frame_index import dumps
 
-    document, _pending = await track_of(ctx, video_id)
-    if document is None:
+    document, pending = await track_of(ctx, video_id)
+    if pending:
         return False
     storage = ctx.storage
     for _ in range(10):  # another writer may replace the index meanwhile: then look at the new one
@@ -122,9 +125,9 @@ async def attach(ctx: StageContext, video_id: int) -> bool:
         if "/index-" not in key:
             return False  # no index yet: the first one made will carry the track
         index = json.loads(await asyncio.to_thread(storage.get_bytes, key))
-        if "audio" in index:
+        if "audio" in index or (document is None and "audio_pending" not in index):
             return True
-        new_key = key.removesuffix(".json") + ".audio.json"
+        new_key = key.removesuffix(".json") + (".audio.json" if document is not None else ".silent.json")
         await asyncio.to_thread(storage.put_bytes, new_key, dumps(with_track(index, document, False)).encode(),
                                 "proxy_index")
         swapped = await SourceVideo.update({SourceVideo.proxy_index_key: new_key}).where(
