@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import sys
 from collections.abc import Awaitable, Callable
@@ -97,6 +96,8 @@ def run_db(work: Callable[[Settings], Awaitable[T]], settings: Settings | None =
     async def wrapped() -> T:
         async with connect(settings):
             return await work(settings)
+
+    import asyncio  # here, not at the top: commands without a database (`scenes`) start faster
 
     try:
         return asyncio.run(wrapped())

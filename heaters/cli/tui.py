@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import warnings
 
 import click
@@ -64,6 +63,8 @@ def tui(user: str | None, refresh: float) -> None:
 
     Uses the same settings as every other command (DATABASE_URL or the SQLite file, REDIS_URL).
     """
+    import asyncio
+
     settings = load_settings()
     require_data(settings)
     try:

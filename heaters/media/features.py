@@ -283,12 +283,10 @@ def _blend_residual(a: np.ndarray, m: np.ndarray, b: np.ndarray) -> np.ndarray:
         # Outside the quadrant the best non-negative mix uses one end only.
         xa, yb = np.maximum(am / np.maximum(aa, 1e-6), 0), np.maximum(bm / np.maximum(bb, 1e-6), 0)
     both = (x >= 0) & (y >= 0)
-    fits = [
-        np.where(both[:, None], x[:, None] * a + y[:, None] * b, np.inf),
-        xa[:, None] * a,
-        yb[:, None] * b,
-    ]
-    residual = np.min(np.stack([np.abs(m - f).mean(1) for f in fits]), axis=0)
+    mixed = np.abs(m - (x[:, None] * a + y[:, None] * b)).mean(1)
+    residual = np.minimum.reduce([
+        np.where(both, mixed, np.inf), np.abs(m - xa[:, None] * a).mean(1), np.abs(m - yb[:, None] * b).mean(1),
+    ])
     nearer = np.minimum(np.abs(m - a).mean(1), np.abs(m - b).mean(1))
     return (residual / (nearer + 1.0)).astype(np.float32)
 
