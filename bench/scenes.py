@@ -1,25 +1,34 @@
 """Scene detection speed: ``heaters scenes`` against a plain PyAV decode and PySceneDetect, interleaved.
 
-    python bench/scenes.py --footage cityCC0.mpg [--repeat 5] [--sizes 1280x720,1920x1080] [--out DIR]
+    python bench/scenes.py --footage cityCC0.mpg [--repeat 5] [--sizes 1280x720,1920x1080] [--crf 20]
+                           [--pyav-defaults] [--out DIR]
 
-Makes one H.264 file per size (the real footage looped and scaled, x264 ``fast`` with B-frames and the
-deblocking filter on, as internet video is; without ``--footage`` a synthetic video), then runs, in turn and
-``--repeat`` times, each as its own process so start-up counts too:
+Makes one H.264 file per size (the real footage looped and scaled, x264 ``fast`` at ``--crf`` with B-frames
+and the deblocking filter on, as internet video is; without ``--footage`` a synthetic video), then runs, in
+turn and ``--repeat`` times, each as its own process so start-up counts too:
 
 * ``heaters scenes FILE --json`` — the stand-alone detector (its own decode);
-* a default PyAV decode of every frame (``thread_type = "AUTO"``, nothing converted) — the floor any
-  decoding detector is measured against;
+* a plain PyAV decode of every frame on frame threads (``thread_type = "AUTO"``, nothing converted) — the
+  reference any decoding detector is measured against;
+* the same decode with the options ``heaters scenes`` decodes with (no H.264 loop filter, ``flags2=+fast``)
+  and nothing else — its floor: what is left when the features, detection and start-up cost nothing;
+* with ``--pyav-defaults``, a decode with PyAV's own defaults (slice threads only, which a single-slice
+  x264 stream cannot use: one thread);
 * PySceneDetect's ``AdaptiveDetector`` with its defaults (``pip install --no-deps scenedetect``; skipped if
   missing).
 
-It prints the median wall time, frames/s and CPU time (user + system, all threads) of each and the ratios.
-The machine may be shared: runs are interleaved so that load hits every method alike, the median of the
-repeats is reported, and CPU time, which other processes disturb far less than wall time, is shown beside.
+It prints the load average, then for each method the median wall time and the median CPU time (user +
+system, all threads) with their ranges, and heaters' ratios to each of the others, wall and CPU. The machine
+may be shared: runs are interleaved so that load hits every method alike, and each ratio is also taken
+within each round (the methods ran back to back) and shown with its range over the rounds. CPU time, which
+other processes disturb far less than wall time, is the steadier figure; wall time is what a user on an
+idle multi-core machine sees.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -41,6 +50,19 @@ with av.open(sys.argv[1]) as c:
     s.thread_type = "AUTO"
     print(sum(1 for _ in c.decode(s)))
 """
+FLOOR = """
+import sys, av
+with av.open(sys.argv[1]) as c:
+    s = c.streams.video[0]
+    s.thread_type = "AUTO"
+    s.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
+    print(sum(1 for _ in c.decode(s)))
+"""
+PYAV_DEFAULTS = """
+import sys, av
+with av.open(sys.argv[1]) as c:
+    print(sum(1 for _ in c.decode(c.streams.video[0])))
+"""
 ADAPTIVE = """
 import sys
 from scenedetect import AdaptiveDetector, detect
@@ -48,7 +70,7 @@ print(len(detect(sys.argv[1], AdaptiveDetector())))
 """
 
 
-def make_speed_file(footage: Path | None, path: Path, size: tuple[int, int], loops: int) -> int:
+def make_speed_file(footage: Path | None, path: Path, size: tuple[int, int], loops: int, crf: int = 20) -> int:
     """Encode the speed test file; return its frame count."""
     if footage is None:
         shots = [S(150, pan=6), S(150, "dissolve", 20), S(150), S(60, whips=(20,)), S(90, "fade", 20)]
@@ -57,7 +79,7 @@ def make_speed_file(footage: Path | None, path: Path, size: tuple[int, int], loo
     with av.open(str(path), "w") as out:
         stream = out.add_stream("libx264", rate=25)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
-        stream.options = {"crf": "20", "preset": "fast"}
+        stream.options = {"crf": str(crf), "preset": "fast"}
         for _ in range(loops):
             with av.open(str(footage)) as source:
                 for frame in source.decode(video=0):
@@ -75,18 +97,51 @@ def _has_scenedetect() -> bool:
     return importlib.util.find_spec("scenedetect") is not None
 
 
+def load() -> str:
+    return "load average " + " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):6.2f} ({min(values):.2f}-{max(values):.2f})"
+
+
+def report(frames: int, times: dict[str, list[float]], cpu: dict[str, list[float]]) -> None:
+    ours = "heaters scenes"
+    for name in times:
+        print(f"  {name:28} {frames / statistics.median(times[name]):7.1f} frames/s   wall {spread(times[name])} s"
+              f"   CPU {spread(cpu[name])} s")
+    for name in times:
+        if name == ours:
+            continue
+        walls = [theirs / mine for theirs, mine in zip(times[name], times[ours], strict=True)]
+        cpus = [theirs / mine for theirs, mine in zip(cpu[name], cpu[ours], strict=True)]
+        print(f"  heaters scenes vs {name:28} {statistics.median(times[name]) / statistics.median(times[ours]):.2f}x"
+              f" wall (per round {min(walls):.2f}-{max(walls):.2f}),"
+              f" {statistics.median(cpu[name]) / statistics.median(cpu[ours]):.2f}x CPU"
+              f" (per round {min(cpus):.2f}-{max(cpus):.2f})")
+    plain, floor = statistics.median(cpu["pyav decode"]), statistics.median(cpu["decode as heaters does"])
+    own = statistics.median(cpu[ours]) - floor
+    print(f"  the floor alone is {plain / floor:.2f}x a plain decode (CPU); heaters' own work on top of it"
+          f" (start-up, thumbnails, features, detection): {own:.2f} s CPU, {own / plain:.1%} of a plain decode")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--footage", type=Path, default=None, help="real clip to loop and scale (cityCC0.mpg)")
     parser.add_argument("--sizes", default="1280x720,1920x1080")
     parser.add_argument("--loops", type=int, default=4, help="times the footage is repeated")
+    parser.add_argument("--crf", type=int, default=20, help="x264 quality of the test files (lower: more bits)")
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--pyav-defaults", action="store_true", help="also time a decode with PyAV's defaults")
     parser.add_argument("--out", type=Path, default=None, help="keep the encoded files here (and reuse them)")
     args = parser.parse_args()
     commands = {
         "heaters scenes": [sys.executable, "-m", "heaters", "scenes", "--json"],
         "pyav decode": [sys.executable, "-c", DECODE],
+        "decode as heaters does": [sys.executable, "-c", FLOOR],
     }
+    if args.pyav_defaults:
+        commands["pyav decode, PyAV defaults"] = [sys.executable, "-c", PYAV_DEFAULTS]
     if _has_scenedetect():
         commands["pyscenedetect adaptive"] = [sys.executable, "-c", ADAPTIVE]
     else:
@@ -96,12 +151,14 @@ def main() -> None:
         directory.mkdir(parents=True, exist_ok=True)
         for text in args.sizes.split(","):
             w, h = (int(x) for x in text.split("x"))
-            path = directory / f"speed-{w}x{h}.mp4"
+            path = directory / (f"speed-{w}x{h}.mp4" if args.crf == 20 else f"speed-{w}x{h}-crf{args.crf}.mp4")
             if path.exists():
                 with av.open(str(path)) as c:
                     frames = sum(1 for p in c.demux(video=0) if p.size)
             else:
-                frames = make_speed_file(args.footage, path, (w, h), args.loops)
+                frames = make_speed_file(args.footage, path, (w, h), args.loops, args.crf)
+            size_mb = path.stat().st_size / 1e6
+            before_load = load()
             times: dict[str, list[float]] = {name: [] for name in commands}
             cpu: dict[str, list[float]] = {name: [] for name in commands}
             for _ in range(args.repeat):
@@ -113,17 +170,9 @@ def main() -> None:
                     after = resource.getrusage(resource.RUSAGE_CHILDREN)
                     cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
             source = "real footage" if args.footage else "synthetic"
-            print(f"\n{w}x{h} H.264 ({source}), {frames} frames, median of {args.repeat} interleaved runs")
-            medians = {name: statistics.median(t) for name, t in times.items()}
-            cpus = {name: statistics.median(t) for name, t in cpu.items()}
-            for name, median in medians.items():
-                spread = f"{min(times[name]):.2f}-{max(times[name]):.2f} s"
-                print(f"  {name:24} {frames / median:8.1f} frames/s  {median:6.2f} s wall (runs {spread}),"
-                      f" {cpus[name]:6.2f} s CPU")
-            for name, median in medians.items():
-                if name != "heaters scenes":
-                    print(f"  heaters scenes vs {name}: {median / medians['heaters scenes']:.2f}x wall,"
-                          f" {cpus[name] / cpus['heaters scenes']:.2f}x CPU")
+            print(f"\n{w}x{h} H.264 ({source}, crf {args.crf}, {size_mb * 8 / (frames / 25):.1f} Mbit/s), {frames}"
+                  f" frames, median (range) of {args.repeat} interleaved runs; {before_load} before, {load()} after")
+            report(frames, times, cpu)
 
 
 if __name__ == "__main__":
