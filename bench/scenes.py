@@ -1,7 +1,7 @@
 """Scene detection speed: ``heaters scenes`` against a plain PyAV decode and PySceneDetect, interleaved.
 
     python bench/scenes.py --footage cityCC0.mpg [--repeat 5] [--sizes 1280x720,1920x1080] [--crf 20]
-                           [--pyav-defaults] [--out DIR]
+                           [--pyav-defaults] [--callgrind] [--out DIR]
 
 Makes one H.264 file per size (the real footage looped and scaled, x264 ``fast`` at ``--crf`` with B-frames
 and the deblocking filter on, as internet video is; without ``--footage`` a synthetic video), then runs, in
@@ -22,13 +22,16 @@ system, all threads) with their ranges, and heaters' ratios to each of the other
 may be shared: runs are interleaved so that load hits every method alike, and each ratio is also taken
 within each round (the methods ran back to back) and shown with its range over the rounds. CPU time, which
 other processes disturb far less than wall time, is the steadier figure; wall time is what a user on an
-idle multi-core machine sees.
+idle multi-core machine sees. ``--callgrind`` instead runs each method once under ``valgrind
+--tool=callgrind`` and prints the instructions it executed (all threads): slow, but the same on a loaded
+machine as on an idle one.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import resource
 import statistics
 import subprocess
@@ -125,6 +128,21 @@ def report(frames: int, times: dict[str, list[float]], cpu: dict[str, list[float
           f" (start-up, thumbnails, features, detection): {own:.2f} s CPU, {own / plain:.1%} of a plain decode")
 
 
+def instructions(command: list[str]) -> int:
+    """Instructions executed by ``command`` (all its threads) under callgrind."""
+    run = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", *command],
+                         check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    return int(re.findall(r"Collected : (\d+)", run.stderr)[-1])
+
+
+def report_instructions(frames: int, commands: dict[str, list[str]], path: Path) -> None:
+    counts = {name: instructions([*command, str(path)]) for name, command in commands.items()}
+    for name, count in counts.items():
+        ratio = counts[name] / counts["heaters scenes"]
+        print(f"  {name:28} {count / 1e9:7.2f} G instructions  {count / frames / 1e6:6.1f} M per frame"
+              f"  ({ratio:.2f}x heaters scenes)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--footage", type=Path, default=None, help="real clip to loop and scale (cityCC0.mpg)")
@@ -133,6 +151,7 @@ def main() -> None:
     parser.add_argument("--crf", type=int, default=20, help="x264 quality of the test files (lower: more bits)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pyav-defaults", action="store_true", help="also time a decode with PyAV's defaults")
+    parser.add_argument("--callgrind", action="store_true", help="count instructions once instead of timing")
     parser.add_argument("--out", type=Path, default=None, help="keep the encoded files here (and reuse them)")
     args = parser.parse_args()
     commands = {
@@ -158,6 +177,12 @@ def main() -> None:
             else:
                 frames = make_speed_file(args.footage, path, (w, h), args.loops, args.crf)
             size_mb = path.stat().st_size / 1e6
+            source = "real footage" if args.footage else "synthetic"
+            if args.callgrind:
+                print(f"\n{w}x{h} H.264 ({source}, crf {args.crf}, {size_mb * 8 / (frames / 25):.1f} Mbit/s),"
+                      f" {frames} frames, instructions under callgrind")
+                report_instructions(frames, commands, path)
+                continue
             before_load = load()
             times: dict[str, list[float]] = {name: [] for name in commands}
             cpu: dict[str, list[float]] = {name: [] for name in commands}
@@ -169,7 +194,6 @@ def main() -> None:
                     times[name].append(time.perf_counter() - started)
                     after = resource.getrusage(resource.RUSAGE_CHILDREN)
                     cpu[name].append(after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime)
-            source = "real footage" if args.footage else "synthetic"
             print(f"\n{w}x{h} H.264 ({source}, crf {args.crf}, {size_mb * 8 / (frames / 25):.1f} Mbit/s), {frames}"
                   f" frames, median (range) of {args.repeat} interleaved runs; {before_load} before, {load()} after")
             report(frames, times, cpu)
