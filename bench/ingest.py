@@ -208,7 +208,8 @@ def bench_size(source: Path, frames: int, label: str, work: Path, h: int, args: 
         wall, cpu = median_of(runs[side], step)
         return f"wall {wall * per_minute:6.1f}  cpu {cpu * per_minute:6.1f}"
 
-    print(f"{label}: {frames} frames; heaters cuts {cuts}, PySceneDetect {scene_cuts} cuts; "
+    theirs = "" if args.overhead_only else f", PySceneDetect {scene_cuts} cuts"
+    print(f"{label}: {frames} frames; heaters cuts {cuts}{theirs}; "
           f"medians of {args.repeat} runs, seconds per minute of source; {load()}")
     print(f"  heaters one pass (encode+detect)  {pair('heaters', 'total')}")
     if not args.overhead_only:
