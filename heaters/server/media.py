@@ -19,7 +19,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from litestar import Controller, Request, Response, route
@@ -144,23 +144,17 @@ async def _review_mp4(request: Request[Any, Any, State], video_id: int) -> Respo
     if wanted and wanted != layout_version(key):
         raise NotFound(f"video {video_id} has changed since this file was named", "ask for the video again")
     layout = await asyncio.to_thread(state.mp4_cache.get, key, index)
-    # The layout changes only when the index does, and then its size changes too: the size is its version.
-    plan = plan_from_headers(request.headers, layout.size, 0.0)
-    headers = {**plan.headers, "Cache-Control": CACHE_CONTROL}
-    if request.method == "HEAD" or plan.status in (304, 416):
-        if plan.status in (304, 416):
-            headers.pop("Content-Length", None)
-        return Response(b"", status_code=plan.status, headers=headers, media_type="video/mp4")
 
-    async def body() -> AsyncIterator[bytes]:
-        for part, lo, hi in layout.spans(plan.start, plan.end):
+    async def body(start: int, end: int) -> AsyncIterator[bytes]:
+        for part, lo, hi in layout.spans(start, end):
             if part is None:
                 yield layout.header[lo:hi]
                 continue
             for at in range(lo, hi, READ_CHUNK):
                 yield await asyncio.to_thread(state.storage.open_range, part, at, min(hi, at + READ_CHUNK))
 
-    return Stream(body(), status_code=plan.status, headers=headers, media_type="video/mp4")
+    # The layout changes only when the index does, and then its size changes too: the size is its version.
+    return _ranged(request, layout.size, body)
 
 
 async def _pieces_proxy(request: Request[Any, Any, State], video_id: int) -> Response[Any]:
@@ -169,17 +163,23 @@ async def _pieces_proxy(request: Request[Any, Any, State], video_id: int) -> Res
 
     state = request.app.state
     _key, index = await _pieces_index(request, video_id)
-    size = int(index["bytes"])
+
+    async def body(start: int, end: int) -> AsyncIterator[bytes]:
+        for key, lo, hi in byte_spans(index["pieces"], start, end):
+            yield await asyncio.to_thread(state.storage.open_range, key, lo, hi)
+
     # Pieces never change once written; the virtual file only grows, so its size is its version.
+    return _ranged(request, int(index["bytes"]), body)
+
+
+def _ranged(
+    request: Request[Any, Any, State], size: int, body: Callable[[int, int], AsyncIterator[bytes]]
+) -> Response[Any]:
+    """The answer to a (Range) request for a virtual MP4 of ``size`` bytes, whose bytes ``body`` yields."""
     plan = plan_from_headers(request.headers, size, 0.0)
     headers = {**plan.headers, "Cache-Control": CACHE_CONTROL}
     if request.method == "HEAD" or plan.status in (304, 416):
         if plan.status in (304, 416):
             headers.pop("Content-Length", None)
         return Response(b"", status_code=plan.status, headers=headers, media_type="video/mp4")
-
-    async def body() -> AsyncIterator[bytes]:
-        for key, start, end in byte_spans(index["pieces"], plan.start, plan.end):
-            yield await asyncio.to_thread(state.storage.open_range, key, start, end)
-
-    return Stream(body(), status_code=plan.status, headers=headers, media_type="video/mp4")
+    return Stream(body(plan.start, plan.end), status_code=plan.status, headers=headers, media_type="video/mp4")
