@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from heaters.settings import Settings
-from tests.browser.live import LiveServer, db_call, login
+from tests.browser.live import PASSWORD, LiveServer, Proxy, db_call, login
 
 pytestmark = pytest.mark.browser
 
@@ -95,3 +95,32 @@ def test_a_video_shows_its_poster_and_duration(
         return img && img.complete && img.naturalWidth === 320; }})()""", timeout=10000)
     # 90 frames at 30 fps
     assert page.text_content(f"{scope}[data-duration]").strip() == "0:03"
+
+
+def test_an_upload_says_which_video_it_made_and_links_to_it(
+    new_page: Any, server: LiveServer, browser_settings: Settings, proxy: Proxy
+) -> None:
+    async def operator() -> None:
+        from heaters.services.users import add_user
+
+        await add_user("olga", PASSWORD, "operator")
+
+    db_call(browser_settings, operator)
+    page = new_page()
+    login(page, server, "olga", "/")
+    page.evaluate("window.sameDocument = true")
+    page.set_input_files("#ingest-form input[name=file]", str(proxy.path))
+    page.fill("#ingest-form input[name=title]", "Harbour at dusk")
+    page.click("#ingest-form button[type=submit]")
+    page.wait_for_selector("#ingest-status[data-outcome=uploaded]", timeout=20000)
+    video = int(page.get_attribute("#ingest-status", "data-video") or 0)
+    status = page.text_content("#ingest-status") or ""
+    assert f"video {video} “Harbour at dusk”" in status and "encoding has started" in status
+    assert page.get_attribute("#ingest-status a", "href") == f"/videos/{video}"
+    # The new video joins the table without a reload, with what it waits for.
+    page.wait_for_selector(f'[data-progress="{video}"]', timeout=10000)
+    assert progress_text(page, video) == "waiting for download"
+    assert page.evaluate("window.sameDocument") is True
+    page.click("#ingest-status a")
+    page.wait_for_url(f"**/videos/{video}")
+    assert "Harbour at dusk" in (page.text_content("h1") or "")

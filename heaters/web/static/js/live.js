@@ -85,6 +85,13 @@ export function followVideos({ url, everyVideo = false }) {
   document.addEventListener("visibilitychange", () => {
     if (!document.hidden && timer === null && !running) tick();
   });
-  window.heatersLive = { refresh, poll: tick };
+  /** Ask now (after an upload, say) instead of at the next turn. */
+  function pollNow() {
+    if (timer !== null) clearTimeout(timer);
+    timer = null;
+    tick();
+  }
+
+  window.heatersLive = { refresh, poll: pollNow };
   schedule(BUSY);
 }
