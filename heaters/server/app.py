@@ -28,6 +28,7 @@ from heaters.server.api_live import LiveController
 from heaters.server.api_review import EventsController, ReviewController
 from heaters.server.api_videos import IndexCache, VideoController
 from heaters.server.auth import derive_key, load_secret_key, secure_cookies_outermost, session_auth, session_config
+from heaters.server.downloads import DownloadController
 from heaters.server.errors import EXCEPTION_HANDLERS, declare_errors
 from heaters.server.events import CutVersionHub
 from heaters.server.health import HealthController
@@ -76,7 +77,7 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
         route_handlers=[
             AuthController, UserPageController, DashboardController, ReviewPageController, VideoPageController,
             ClipPageController, VideoController, CutController, ClipController, ReviewController,
-            EventsController, LiveController, MediaController, HealthController,
+            EventsController, LiveController, MediaController, DownloadController, HealthController,
             create_static_files_router(path="/static", directories=[WEB_DIR / "static"], include_in_schema=False,
                                        send_as_attachment=False),
         ],

@@ -68,33 +68,41 @@ class MediaController(Controller):
         key = validate_key(key.removeprefix("/"))
         if kind_of(key) == "original" and not is_operator(request.user):
             raise Forbidden("originals are for operators", "review the proxy; an operator can fetch the original")
-        storage = request.app.state.storage
         pieces = PIECES_PROXY.fullmatch(key)
         if pieces is not None:
             return await _pieces_proxy(request, int(pieces.group(1)))
         review = REVIEW_MP4.fullmatch(key)
         if review is not None:
             return await _review_mp4(request, int(review.group(1)))
-        path = storage.local_path(key)
-        if path is None:
-            url = await asyncio.to_thread(storage.url, key, kind_of(key))
-            return Redirect(url, status_code=302, headers={"Cache-Control": "private, no-store"})
-        try:
-            st = await asyncio.to_thread(os.stat, path)
-        except OSError:  # missing, or a name no file can have (too long, say): nothing is stored there
-            raise NotFound(f"no stored object {key!r}") from None
-        if not os.path.isfile(path):
-            raise NotFound(f"no stored object {key!r}")
-        plan = plan_from_headers(request.headers, st.st_size, st.st_mtime)
-        headers = {**plan.headers, "Cache-Control": CACHE_CONTROL}
-        media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
-        if request.method == "HEAD" or plan.status in (304, 416):
-            if plan.status in (304, 416):
-                headers.pop("Content-Length", None)
-            return Response(b"", status_code=plan.status, headers=headers, media_type=media_type)
-        return Stream(
-            aiter_file(path, plan.start, plan.end), status_code=plan.status, headers=headers, media_type=media_type
-        )
+        return await serve_stored(request, key)
+
+
+async def serve_stored(request: Request[Any, Any, State], key: str, disposition: str | None = None) -> Response[Any]:
+    """The object at ``key``: from local storage with byte ranges, or a redirect to S3. ``disposition``: a
+    ``Content-Disposition`` to answer with (S3 is asked to answer with it too)."""
+    storage = request.app.state.storage
+    path = storage.local_path(key)
+    if path is None:
+        url = await asyncio.to_thread(storage.url, key, kind_of(key), disposition)
+        return Redirect(url, status_code=302, headers={"Cache-Control": "private, no-store"})
+    try:
+        st = await asyncio.to_thread(os.stat, path)
+    except OSError:  # missing, or a name no file can have (too long, say): nothing is stored there
+        raise NotFound(f"no stored object {key!r}") from None
+    if not os.path.isfile(path):
+        raise NotFound(f"no stored object {key!r}")
+    plan = plan_from_headers(request.headers, st.st_size, st.st_mtime)
+    headers = {**plan.headers, "Cache-Control": CACHE_CONTROL}
+    if disposition is not None:
+        headers["Content-Disposition"] = disposition
+    media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"
+    if request.method == "HEAD" or plan.status in (304, 416):
+        if plan.status in (304, 416):
+            headers.pop("Content-Length", None)
+        return Response(b"", status_code=plan.status, headers=headers, media_type=media_type)
+    return Stream(
+        aiter_file(path, plan.start, plan.end), status_code=plan.status, headers=headers, media_type=media_type
+    )
 
 
 class LayoutCache:

@@ -18,6 +18,7 @@ from heaters import keymap, pipeline
 from heaters.db.tables import is_reviewable
 from heaters.errors import Conflict, HeatersError
 from heaters.server.auth import operator_only, safe_next
+from heaters.server.downloads import download_url
 from heaters.server.ingest import FORM_UPLOAD_LIMIT, ingest_form
 from heaters.server.params import ClipId, ClipQuery, VideoId
 from heaters.server.similar import similar_to
@@ -122,6 +123,7 @@ class VideoPageController(Controller):
                 "left": 100 * c["start_frame"] / total,
                 "width": 100 * (c["end_frame"] - c["start_frame"]) / total,
                 "error": c["error"],
+                "download_url": download_url(c),
             }
             for c in clips
         ]

@@ -102,7 +102,7 @@ class LocalStorage:
             f.seek(start)
             return f.read(end - start)
 
-    def url(self, key: str, kind: Kind | None = None) -> str | None:
+    def url(self, key: str, kind: Kind | None = None, disposition: str | None = None) -> str | None:
         self._path(key)
         return None
 

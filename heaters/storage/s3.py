@@ -142,16 +142,18 @@ class S3Storage:
             finally:
                 body.close()
 
-    def url(self, key: str, kind: Kind | None = None) -> str | None:
-        """A CDN URL for proxies when a CDN is configured, else a presigned GET valid ``presign_seconds``."""
+    def url(self, key: str, kind: Kind | None = None, disposition: str | None = None) -> str | None:
+        """A CDN URL for proxies when a CDN is configured, else a presigned GET valid ``presign_seconds``.
+
+        ``disposition``: a ``Content-Disposition`` value S3 answers with (``attachment; filename=…``: the
+        browser saves the file under that name)."""
         validate_key(key)
-        if self.cdn_domain and kind in _CDN_KINDS:
+        if self.cdn_domain and kind in _CDN_KINDS and disposition is None:
             return f"https://{self.cdn_domain}/{quote(key)}"
-        return str(
-            self.client.generate_presigned_url(
-                "get_object", Params={"Bucket": self.bucket, "Key": key}, ExpiresIn=self.presign_seconds
-            )
-        )
+        params: dict[str, str] = {"Bucket": self.bucket, "Key": key}
+        if disposition is not None:
+            params["ResponseContentDisposition"] = disposition
+        return str(self.client.generate_presigned_url("get_object", Params=params, ExpiresIn=self.presign_seconds))
 
     def local_path(self, key: str) -> Path | None:
         return None

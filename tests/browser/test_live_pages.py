@@ -3,6 +3,7 @@ time left, and its state when a stage ends."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from fractions import Fraction
 from typing import Any
@@ -124,3 +125,39 @@ def test_an_upload_says_which_video_it_made_and_links_to_it(
     page.click("#ingest-status a")
     page.wait_for_url(f"**/videos/{video}")
     assert "Harbour at dusk" in (page.text_content("h1") or "")
+
+
+def test_an_exported_clip_has_a_download_link_to_its_mp4(
+    new_page: Any, server: LiveServer, browser_settings: Settings, video_id: int, proxy: Proxy
+) -> None:
+    data = proxy.path.read_bytes()  # a real MP4 stands in for the export
+
+    async def export() -> int:
+        from heaters.db.tables import Clip
+        from heaters.services.videos import live_clips
+        from heaters.storage import create_storage
+
+        clip = (await live_clips(video_id))[1]
+        key = f"clips/{video_id}/{clip['id']}.mp4"
+        create_storage(browser_settings).put_bytes(key, data, "clip")
+        await Clip.update({Clip.state: "exported", Clip.export_key: key}).where(Clip.id == clip["id"])
+        return int(clip["id"])
+
+    clip = db_call(browser_settings, export)
+    page = new_page()
+    login(page, server, "alice", f"/videos/{video_id}")
+    links = page.eval_on_selector_all("[data-download]", "links => links.map(a => a.dataset.download)")
+    assert links == [str(clip)], "only the exported clip has a download link"
+    fetched = page.evaluate("""async () => {
+        const response = await fetch(document.querySelector('[data-download]').href);
+        const bytes = new Uint8Array(await response.arrayBuffer());
+        const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', bytes));
+        return {type: response.headers.get('content-type'), size: bytes.length,
+                brand: String.fromCharCode(...bytes.slice(4, 8)),
+                sha: Array.from(digest, b => b.toString(16).padStart(2, '0')).join('')};
+    }""")
+    assert fetched == {"type": "video/mp4", "size": len(data), "brand": "ftyp",
+                       "sha": hashlib.sha256(data).hexdigest()}
+    with page.expect_download() as download:
+        page.click("[data-download]")
+    assert download.value.suggested_filename == "Synthetic review video clip 2 (frames 30-59).mp4"

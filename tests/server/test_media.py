@@ -223,3 +223,45 @@ async def test_frames_of_a_real_proxy_decode_from_their_ranges(reviewer: Web, tm
         decoder.extradata = avcc
         frames = decoder.decode(av.Packet(response.content)) + decoder.decode(None)
         assert [read_frame_number(f.to_ndarray(format="rgb24")) for f in frames] == [15 + i]
+
+
+async def test_an_exported_clip_downloads_as_a_named_attachment(reviewer: Web) -> None:
+    from heaters.db.tables import Clip, SourceVideo
+    from heaters.storage import create_storage
+
+    video = reviewer.make_video()
+    reviewer.call(lambda: SourceVideo.update({SourceVideo.title: "Café at dusk"}).where(SourceVideo.id == video))
+    clip = reviewer.clips(video)[1]
+    link = f"/clips/{clip['id']}/download"
+    assert (await reviewer.client.get(link)).status_code == 404  # not exported yet
+    assert link not in (await reviewer.client.get(f"/videos/{video}")).text
+    key = f"clips/{video}/{clip['id']}.mp4"
+    body = b"\x00\x00\x00\x18ftypisom" + bytes(range(256)) * 40
+    create_storage(reviewer.settings).put_bytes(key, body, "clip")
+    reviewer.call(lambda: Clip.update({Clip.state: "exported", Clip.export_key: key}).where(Clip.id == clip["id"]))
+    assert f'href="{link}"' in (await reviewer.client.get(f"/videos/{video}")).text
+    response = await reviewer.client.get(link)
+    assert response.status_code == 200 and response.content == body
+    assert response.headers["content-type"] == "video/mp4"
+    disposition = response.headers["content-disposition"]
+    assert disposition.startswith('attachment; filename="Cafe at dusk clip ')
+    assert "filename*=UTF-8''Caf%C3%A9%20at%20dusk%20clip%20" in disposition
+    assert disposition.endswith("%28frames%2030-59%29.mp4")
+    ranged = await reviewer.client.get(link, headers={"Range": "bytes=0-7"})
+    assert ranged.status_code == 206 and ranged.content == body[:8]
+
+
+async def test_s3_downloads_redirect_to_a_url_that_answers_as_an_attachment(s3_web: Web, s3_client, s3_bucket) -> None:
+    from heaters.db.tables import Clip
+
+    video = s3_web.make_video()
+    clip = s3_web.clips(video)[0]
+    key = f"clips/{video}/{clip['id']}.mp4"
+    s3_client.put_object(Bucket=s3_bucket, Key=key, Body=b"exported clip bytes")
+    s3_web.call(lambda: Clip.update({Clip.state: "embedded", Clip.export_key: key}).where(Clip.id == clip["id"]))
+    response = await s3_web.client.get(f"/clips/{clip['id']}/download", follow_redirects=False)
+    assert response.status_code == 302
+    async with httpx.AsyncClient() as plain:
+        fetched = await plain.get(response.headers["location"])
+    assert fetched.status_code == 200 and fetched.content == b"exported clip bytes"
+    assert fetched.headers["content-disposition"].startswith('attachment; filename="video with cuts')
