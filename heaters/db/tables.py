@@ -99,6 +99,10 @@ class Clip(Table, tablename="clip"):
     # cuts a person made) and how sure it was (0..1; NULL where it did not propose the cut).
     cut_kind = Varchar(length=16, default="")
     cut_confidence = Real(null=True, default=None)
+    # The number a person says ("clip 7 of 31"), unique among the video's live clips: a clip that is only
+    # resized (a split's left part, a moved cut's two sides) keeps it; a new one gets the video's highest so far
+    # plus one, so a number never names two different clips over time (m0009, ``heaters.db.numbers``).
+    number = Integer(default=0)
 
 
 class CutOperation(Table, tablename="cut_operation"):

@@ -16,7 +16,8 @@ from heaters.services import videos as videos_service
 
 # Sent by ``web/static/js/live.js`` when a page fetches its own HTML again to stay current.
 LIVE_HEADER = "x-heaters-live"
-CLIP_FIELDS = ("id", "start_frame", "end_frame", "state", "reviewed_by")
+# ``number`` is the one people say ("clip 7 of 31"): it stays with the clip when cuts elsewhere change.
+CLIP_FIELDS = ("id", "number", "start_frame", "end_frame", "state", "reviewed_by")
 
 
 def fps_text(row: dict[str, Any]) -> str:

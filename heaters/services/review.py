@@ -16,6 +16,7 @@ from typing import Any
 
 from heaters import cuts
 from heaters.db.engine import write_transaction
+from heaters.db.numbers import highest_clip_number
 from heaters.db.tables import APPROVED_CLIP_STATES, LOCKED_CLIP_STATES, Clip, CutOperation, SourceVideo, is_reviewable
 from heaters.errors import Conflict, InvalidCut, MeceViolation, NotFound, StaleVersion
 from heaters.services.queue import OFFLINE, TaskQueue
@@ -137,6 +138,7 @@ async def _swap(
     removed: Sequence[dict[str, Any]],
     new_spans: Sequence[cuts.Span] = (),
     new_states: Sequence[str] | None = None,
+    numbers: Sequence[int | None] | None = None,
     revive: dict[int, str] | None = None,
     frame: int | None = None,
     old_frame: int | None = None,
@@ -144,11 +146,13 @@ async def _swap(
     metadata: dict[str, Any] | None = None,
 ) -> OpResult:
     """Replace ``removed`` by new clips over ``new_spans`` (``pending_review`` unless ``new_states`` says
-    otherwise) or by revived clips ``{id: state}``; audit it."""
+    otherwise; numbered as ``numbers`` says, a None there meaning the next free number) or by revived clips
+    ``{id: state}``; audit it."""
     stamp = now()
     created: list[int] = []
     if new_spans:
         states = list(new_states or ["pending_review"] * len(new_spans))
+        given = await _numbers_for(video["id"], numbers or [None] * len(new_spans))
         # A clip that still starts where a removed one did keeps what detection said about that cut.
         seen = {c["start_frame"]: (c.get("cut_kind", ""), c.get("cut_confidence")) for c in removed}
         rows = await Clip.insert(
@@ -156,8 +160,8 @@ async def _swap(
                    reviewed_by="" if state == "pending_review" else user,
                    reviewed_at=None if state == "pending_review" else stamp,
                    created_at=stamp, updated_at=stamp, cut_kind=seen.get(s.start, ("", None))[0],
-                   cut_confidence=seen.get(s.start, ("", None))[1])
-              for s, state in zip(new_spans, states, strict=True))
+                   cut_confidence=seen.get(s.start, ("", None))[1], number=number)
+              for s, state, number in zip(new_spans, states, given, strict=True))
         ).returning(Clip.id)
         created = [row["id"] for row in rows]
     for clip_id, state in (revive or {}).items():
@@ -181,9 +185,38 @@ async def _swap(
     await SourceVideo.update({SourceVideo.cut_version: version, SourceVideo.updated_at: stamp}).where(
         SourceVideo.id == video["id"]
     )
+    if revive:
+        await _keep_numbers_unique(video["id"], list(revive))
     if removed:
         await _check_partition(video["id"], removed, created)
     return OpResult(op_id, kind, video["id"], version, tuple(removed_ids), tuple(created))
+
+
+async def _numbers_for(video_id: int, wanted: Sequence[int | None]) -> list[int]:
+    """``wanted`` with each None replaced by the next free number of the video, in order."""
+    top = await highest_clip_number(video_id) if None in wanted else 0
+    given = []
+    for number in wanted:
+        if number is None:
+            top += 1
+            number = top
+        given.append(number)
+    return given
+
+
+async def _keep_numbers_unique(video_id: int, revived: Sequence[int]) -> None:
+    """A clip brought back by undo or redo keeps its number, unless a live clip made since holds it (another
+    reviewer's edit in between): then it gets the next free one."""
+    rows = await Clip.select(Clip.id, Clip.number).where(Clip.id.is_in(list(revived)))
+    numbers = [r["number"] for r in rows]
+    holders = await Clip.select(Clip.number).where(
+        (Clip.source_video == video_id) & _live() & Clip.number.is_in(numbers) & Clip.id.not_in(list(revived))
+    ) if numbers else []
+    taken = {r["number"] for r in holders}
+    for row in sorted(rows, key=lambda r: r["id"]):
+        if row["number"] in taken:
+            number = await highest_clip_number(video_id) + 1
+            await Clip.update({Clip.number: number}).where(Clip.id == row["id"])
 
 
 async def _check_partition(video_id: int, removed: Sequence[dict[str, Any]], created: Sequence[int]) -> None:
@@ -216,7 +249,9 @@ async def add_cut(
         cuts.check_new_cut(local, frame, total, min_length)
         _require_unlocked([clip])
         spans = (cuts.Span(clip["start_frame"], frame), cuts.Span(frame, clip["end_frame"]))
-        return await _swap(video, kind="add", user=user, removed=[clip], new_spans=spans, frame=frame)
+        # The left part keeps the clip's number; the right part is a new clip with the next free one.
+        return await _swap(video, kind="add", user=user, removed=[clip], new_spans=spans,
+                           numbers=(clip["number"], None), frame=frame)
 
 
 async def remove_cut(video_id: int, frame: int, *, user: str, expected_version: int | None = None) -> OpResult:
@@ -226,7 +261,8 @@ async def remove_cut(video_id: int, frame: int, *, user: str, expected_version: 
         left, right = await _clips_around(video, frame)
         _require_unlocked([left, right])
         span = cuts.Span(left["start_frame"], right["end_frame"])
-        return await _swap(video, kind="remove", user=user, removed=[left, right], new_spans=[span], frame=frame)
+        return await _swap(video, kind="remove", user=user, removed=[left, right], new_spans=[span],
+                           numbers=(left["number"],), frame=frame)
 
 
 async def move_cut(
@@ -241,8 +277,9 @@ async def move_cut(
         cuts.move_cut(local, old, new, total, min_length)
         _require_unlocked([left, right])
         spans = (cuts.Span(left["start_frame"], new), cuts.Span(new, right["end_frame"]))
-        return await _swap(
-            video, kind="move", user=user, removed=[left, right], new_spans=spans, frame=new, old_frame=old
+        return await _swap(  # both clips are only resized: they keep their numbers
+            video, kind="move", user=user, removed=[left, right], new_spans=spans,
+            numbers=(left["number"], right["number"]), frame=new, old_frame=old,
         )
 
 
@@ -268,9 +305,11 @@ async def trim(
         total = video["total_frames"]
         cuts.check_new_cut(tuple(c for c in (start, end) if 0 < c < total), cut, total, min_length)
         states = ("rejected", "pending_review") if side == "in" else ("pending_review", "rejected")
+        # The part kept for review is still the clip the reviewer trimmed: it keeps the number.
+        numbers = (None, row["number"]) if side == "in" else (row["number"], None)
         return await _swap(
             video, kind="trim", user=user, removed=[row], new_spans=(cuts.Span(start, cut), cuts.Span(cut, end)),
-            new_states=states, frame=cut, metadata={"side": side, "clip_id": clip_id},
+            new_states=states, numbers=numbers, frame=cut, metadata={"side": side, "clip_id": clip_id},
         )
 
 

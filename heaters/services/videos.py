@@ -41,7 +41,8 @@ async def create_initial_clips(
     details: Mapping[int, tuple[str, float]] | None = None,
 ) -> list[int]:
     """Partition the video at the detected cuts, once: a re-run finds the clips already there. ``details``
-    gives the detector's kind and confidence of the cut at each clip's first frame."""
+    gives the detector's kind and confidence of the cut at each clip's first frame. The clips are numbered
+    1..n in frame order."""
     spans = cuts.spans_from_cuts(initial_cuts, total_frames)
     details = details or {}
     async with write_transaction(Clip._meta.db):
@@ -54,8 +55,8 @@ async def create_initial_clips(
             rows = await Clip.insert(
                 *(Clip(source_video=video_id, start_frame=s.start, end_frame=s.end, created_at=stamp,
                        updated_at=stamp, cut_kind=details.get(s.start, ("", None))[0],
-                       cut_confidence=details.get(s.start, ("", None))[1])
-                  for s in spans[first:first + 1000])
+                       cut_confidence=details.get(s.start, ("", None))[1], number=first + n + 1)
+                  for n, s in enumerate(spans[first:first + 1000]))
             ).returning(Clip.id)
             ids.extend(row["id"] for row in rows)
         return ids

@@ -104,11 +104,11 @@ class EditorScreen(PollingScreen):
         table = self.query_one("#clips", DataTable)
         replace_rows(table, (
             (str(c["id"]), (
-                str(n), str(c["id"]), str(c["start_frame"]), str(c["end_frame"]),
+                str(c["number"]), str(c["id"]), str(c["start_frame"]), str(c["end_frame"]),
                 str(c["end_frame"] - c["start_frame"]),
                 fmt.timecode(c["end_frame"] - c["start_frame"], fps), fmt.timecode(c["start_frame"], fps),
                 c["state"], c["reviewed_by"] or "-",
-            )) for n, c in enumerate(data.clips, 1)  # "clip 7 of 31", as the review page numbers them
+            )) for c in data.clips  # "clip 7 of 31": the number the clip keeps, as the review page shows it
         ))
         table.border_subtitle = f"{len(data.clips)} clips"
         replace_rows(self.query_one("#history", DataTable), (

@@ -56,3 +56,26 @@ def test_a_long_list_renders_only_the_visible_rows(new_page: Any, server: LiveSe
     page.evaluate("document.querySelector('#clip-list [data-rows]').scrollTop = 80 * 44")
     page.wait_for_function("[...document.querySelectorAll('#clip-list .clip-row')]"
                            ".some((r) => r.textContent.startsWith('85 · '))")
+
+
+def test_a_clip_keeps_its_number_when_a_cut_is_made_before_it(
+    new_page: Any, server: LiveServer, video_id: int, browser_settings: Settings
+) -> None:
+    async def last_clip() -> int:
+        from heaters.services.videos import live_clips
+
+        return int((await live_clips(video_id))[2]["id"])
+
+    page = new_page()
+    open_review(page, server, "alice", video_id, db_call(browser_settings, last_clip))
+    assert page.text_content("[data-clip-pos]") == "clip 3 of 3"
+
+    async def cut_elsewhere() -> None:
+        from heaters.services.review import add_cut
+
+        await add_cut(video_id, 15, user="bob")
+
+    db_call(browser_settings, cut_elsewhere)  # another reviewer, seen through the page's event stream
+    page.wait_for_function("document.querySelector('[data-clip-pos]').textContent === 'clip 3 of 4'", timeout=10000)
+    # In frame order the new clip (the right part of clip 1) is second, under the next free number.
+    assert [r.split(" · ")[0] for r in rows(page)] == ["1", "4", "2", "3"]

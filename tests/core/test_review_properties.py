@@ -1,4 +1,5 @@
-"""Property tests through the database: any sequence of operations keeps MECE; undo restores the spans."""
+"""Property tests through the database: any sequence of operations keeps MECE and the clip numbers unique;
+undo restores the spans and their numbers."""
 
 from __future__ import annotations
 
@@ -23,8 +24,14 @@ step = st.one_of(
 )
 
 
-async def spans(video: int) -> list[tuple[int, int, str]]:
-    return [(c["start_frame"], c["end_frame"], c["state"]) for c in await videos.live_clips(video)]
+async def spans(video: int) -> list[tuple[int, int, str, int]]:
+    """The live clips with their numbers: undo gives back the numbers as well as the spans."""
+    return [(c["start_frame"], c["end_frame"], c["state"], c["number"]) for c in await videos.live_clips(video)]
+
+
+async def numbers_are_unique(video: int) -> bool:
+    numbers = [c["number"] for c in await videos.live_clips(video)]
+    return len(set(numbers)) == len(numbers) and min(numbers) >= 1
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -52,6 +59,7 @@ def test_operations_keep_mece_and_undo_restores(db: Settings, steps: list[tuple]
                     assert await spans(video) == before  # a refusal changes nothing
                     continue
                 assert await videos.mece_problems(video) == []
+                assert await numbers_are_unique(video)
                 if op[0] in ("add", "remove", "move"):
                     await review.undo(video, user=user)
                     assert await spans(video) == before

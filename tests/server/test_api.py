@@ -45,7 +45,8 @@ async def test_clips_snapshot(reviewer: Web) -> None:
     body = (await reviewer.client.get(f"/api/videos/{video}/clips")).json()
     assert body["cut_version"] == 0 and body["total_frames"] == 90 and body["fps"] == "30000/1001"
     assert clip_spans(body) == [(0, 30), (30, 60), (60, 90)]
-    assert set(body["clips"][0]) == {"id", "start_frame", "end_frame", "state", "reviewed_by", "cut"}
+    assert set(body["clips"][0]) == {"id", "number", "start_frame", "end_frame", "state", "reviewed_by", "cut"}
+    assert [c["number"] for c in body["clips"]] == [1, 2, 3]
     assert body["clips"][0]["cut"] is None  # no detector proposed these cuts
 
 
@@ -157,8 +158,8 @@ async def test_decisions_and_the_export_queue(reviewer: Web) -> None:
         first, second, third = (c["id"] for c in reviewer.clips(video))
         approved = await reviewer.client.post(f"/api/clips/{first}/approve", json={"expected_version": 0})
         assert approved.status_code == 200 and approved.json()["kind"] == "approve"
-        assert approved.json()["clips"][0] == {"id": first, "start_frame": 0, "end_frame": 30, "state": "approved",
-                                               "reviewed_by": "rita", "cut": None}
+        assert approved.json()["clips"][0] == {"id": first, "number": 1, "start_frame": 0, "end_frame": 30,
+                                               "state": "approved", "reviewed_by": "rita", "cut": None}
         queued = [dramatiq.Message.decode(m) for m in broker.queues["export"].queue]
         assert [(m.actor_name, m.args) for m in queued] == [("export_clip", (first,))]
         skipped = await reviewer.client.post(f"/api/clips/{second}/skip")  # no body: no version check

@@ -38,6 +38,7 @@ from heaters import cuts as cut_algebra
 from heaters import pipeline
 from heaters import segments as plan_math
 from heaters.db.engine import write_transaction
+from heaters.db.numbers import highest_clip_number
 from heaters.db.tables import Clip, ReviewAudio, Segment, SourceVideo
 from heaters.errors import MediaError
 from heaters.services.review import now
@@ -439,12 +440,15 @@ def _seconds_since(then: Any, stamp: Any) -> float | None:
 
 
 async def _insert_spans(video_id: int, starts: list[int], total: int, tail_state: str, stamp: Any) -> None:
-    """Clips from each start to the next (the last to ``total``, in ``tail_state``)."""
+    """Clips from each start to the next (the last to ``total``, in ``tail_state``), numbered on from the
+    video's highest number (the tail, resized, keeps its own)."""
     ends = [*starts[1:], total]
+    top = await highest_clip_number(video_id)
     await Clip.insert(
         *(Clip(source_video=video_id, start_frame=s, end_frame=e,
-               state=tail_state if e == total else "pending_review", created_at=stamp, updated_at=stamp)
-          for s, e in zip(starts, ends, strict=True))
+               state=tail_state if e == total else "pending_review", created_at=stamp, updated_at=stamp,
+               number=top + n + 1)
+          for n, (s, e) in enumerate(zip(starts, ends, strict=True)))
     )
 
 

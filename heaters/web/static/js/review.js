@@ -112,17 +112,9 @@ async function reload() {
   applyClips(fresh.clips, fresh.cut_version);
 }
 
-/** Number the clips 1..n in frame order: "clip 7 of 31" in the page, the timeline and the console alike. */
-function number(clips) {
-  clips.forEach((clip, i) => {
-    clip.number = i + 1;
-  });
-}
-
 /** Take a new set of clips; stay on the clip under the playhead (the old clip may have been replaced). */
 function applyClips(clips, version) {
   if (version < state.version) return; // an older answer that arrived late
-  number(clips);
   state.clips = clips;
   state.version = version;
   const same = state.clip && clips.find((c) => c.id === state.clip.id);
@@ -166,10 +158,10 @@ const trim = (side) => edit("POST", `/api/clips/${state.clip.id}/trim`, withVers
 /** Take the current clip's approval back (its export is cancelled or withdrawn), saying why. */
 async function reopen() {
   const clip = state.clip;
-  const reason = window.prompt(`Reopen clip ${index(clip) + 1} (#${clip.id}, ${clip.state})? Why:`, "");
+  const reason = window.prompt(`Reopen clip ${clip.number} (#${clip.id}, ${clip.state})? Why:`, "");
   if (reason === null) return null;
   const result = await edit("POST", `/api/clips/${clip.id}/reopen`, withVersion({ reason }));
-  if (result) say(`Clip ${index(clip) + 1} is open for review again.`, "info");
+  if (result) say(`Clip ${clip.number} is open for review again.`, "info");
   return result;
 }
 
@@ -306,7 +298,8 @@ function render() {
     info.querySelector("[data-clip-state]").dataset.state = clip.state;
     info.querySelector("[data-clip-range]").textContent =
       `${clip.start_frame}–${clip.end_frame - 1} (${clip.end_frame - clip.start_frame} frames)`;
-    info.querySelector("[data-clip-pos]").textContent = `clip ${clip.number || index(clip) + 1} of ${state.clips.length}`;
+    // The clip's own number (it keeps it when cuts elsewhere change) and how many clips the video has.
+    info.querySelector("[data-clip-pos]").textContent = `clip ${clip.number} of ${state.clips.length}`;
   }
   const play = document.querySelector("[data-action=play]");
   if (play && player) play.textContent = player.playing ? "Pause" : "Play";
@@ -399,7 +392,6 @@ async function main() {
   // The filmstrip shares the player's frame index and byte cache, but decodes on its own decoder.
   const film = player.kind === "webcodecs" ? new Filmstrip(player.source) : null;
   if (film && !(await film.start())) film.decoder = null;
-  number(state.clips);
   timeline = new Timeline(document.getElementById("timeline"), {
     total: video.total_frames,
     fps,
