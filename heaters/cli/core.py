@@ -95,7 +95,7 @@ def clips(video: int, show_all: bool, as_json: bool) -> None:
         echo_json(rows)
         return
     table([{**r, "start": r["start_frame"], "end": r["end_frame"], "frames": r["end_frame"] - r["start_frame"]}
-           for r in rows], ["id", "start", "end", "frames", "state", "reviewed_by"])
+           for r in rows], ["number", "id", "start", "end", "frames", "state", "reviewed_by"])
 
 
 @click.group(context_settings=CONTEXT)

@@ -67,6 +67,9 @@ def test_cut_workflow(env: dict[str, str], tmp_path: Path) -> None:
     assert heaters("undo", video, env=env).returncode == 0
     assert heaters("cuts", "list", video, env=env).stdout.split() == ["20", "50"]
     clips = json.loads(heaters("clips", video, "--json", env=env).stdout)
+    # The cut at 20 split clip 1 and the undo kept the move's numbers: 1 [0, 20), then 3 and 2.
+    assert [c["number"] for c in clips] == [1, 3, 2]
+    assert heaters("clips", video, env=env).stdout.split()[:2] == ["number", "id"]
     assert heaters("review", "approve", str(clips[0]["id"]), env=env).returncode == 0
     assert "MECE" in heaters("validate", env=env).stdout
     audit = json.loads(heaters("audit", video, "--json", env=env).stdout)
