@@ -44,7 +44,8 @@ def attachment(name: str) -> str:
 
 class DownloadController(Controller):
     path = "/clips"
-    tags = ("clips",)
+    # A page's link, like the other pages outside /api: a stale one is answered with an error page.
+    include_in_schema = False
 
     @route("/{clip_id:int}/download", http_method=["GET", "HEAD"],
            summary="The clip's exported MP4, as an attachment named after the video and the clip")
