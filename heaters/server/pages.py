@@ -59,7 +59,9 @@ class DashboardController(Controller):
         except HeatersError as exc:
             flash(request, str(exc), "error")
         else:
-            flash(request, f"video {video_id} queued for download")
+            # Without scripts the form posts here: say what was made and what happens next.
+            flash(request, f"video {video_id} created and queued for download; it is encoded next, with its"
+                           " progress in the table")
         return Redirect("/", status_code=303)
 
 

@@ -53,9 +53,12 @@ async def test_add_move_remove_by_frame_number(seeded: tuple[Settings, Seed]) ->
         assert screen.version == 2
         assert await type_frames(pilot, "c", "60") == ("information", "cut added at frame 60 (version 3)")
         assert await videos.current_cuts(ids.ready) == (60, 100, 150, 200)
+        # The notice comes before the screen has reloaded; the next edit is made on the reloaded version.
+        await until(pilot, lambda: screen.version == 3)
         assert await type_frames(pilot, "m", "150->170") == (
             "information", "cut moved from frame 150 to 170 (version 4)")
         assert await videos.current_cuts(ids.ready) == (60, 100, 170, 200)
+        await until(pilot, lambda: screen.version == 4)
         assert await type_frames(pilot, "x", "100") == ("information", "cut at frame 100 removed (version 5)")
         assert await videos.current_cuts(ids.ready) == (60, 170, 200)
         await until(pilot, lambda: screen.version == 5)
