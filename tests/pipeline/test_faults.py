@@ -102,8 +102,8 @@ async def test_kill_during_export_then_restart(pipeline: Settings, tasks: Any, t
         worker.kill()
         row = await Clip.select().where(Clip.id == clip["id"]).first()
         assert row["state"] == "exporting"
-        final = settings.resolved_storage_dir / "clips" / str(video_id) / f"{clip['id']}.mp4"
-        assert not final.exists(), "no partial clip under its final key"
+        clips_dir = settings.resolved_storage_dir / "clips" / str(video_id)
+        assert not list(clips_dir.glob(f"{clip['id']}-*.mp4")), "no partial clip under a final key"
 
         worker.start()
 
@@ -114,7 +114,9 @@ async def test_kill_during_export_then_restart(pipeline: Settings, tasks: Any, t
         await wait_for(embedded, timeout=60, what="clip embedded after restart", worker=worker)
     finally:
         worker.stop()
-    assert count_frames(final) == truth.frames
+    row = await Clip.select().where(Clip.id == clip["id"]).first()
+    assert [p.name for p in clips_dir.glob(f"{clip['id']}-*.mp4")] == [row["export_key"].rsplit("/", 1)[1]]
+    assert count_frames(settings.resolved_storage_dir / row["export_key"]) == truth.frames
     assert await Artifact.count().where((Artifact.clip == clip["id"]) & (Artifact.kind == "export")) == 1
     assert await Artifact.count().where((Artifact.clip == clip["id"]) & (Artifact.kind == "keyframe")) == 3
     assert await Embedding.count().where(Embedding.clip == clip["id"]) == 1
