@@ -63,28 +63,71 @@ test("sliceBatch cuts a response into frames", () => {
   assert.throws(() => F.sliceBatch(batch, new ArrayBuffer(10), index), RangeError);
 });
 
-test("fetchOrder starts at the playhead and leans the way playback goes", () => {
-  assert.deepEqual(F.fetchOrder(10, 0, 100, { ahead: 3, behind: 1 }), [10, 11, 9, 12, 13]);
-  assert.deepEqual(F.fetchOrder(10, 0, 100, { ahead: 2, behind: 1, direction: -1 }), [10, 9, 11, 8]);
+test("fetchOrder starts at the playhead and leans the way playback goes, in proportion", () => {
+  assert.deepEqual(F.fetchOrder(10, 0, 100, { ahead: 3, behind: 1 }), [10, 11, 12, 13, 9]);
+  assert.deepEqual(F.fetchOrder(10, 0, 100, { ahead: 2, behind: 1, direction: -1 }), [10, 9, 8, 11]);
   assert.deepEqual(F.fetchOrder(1, 0, 3, { ahead: 5, behind: 5 }), [1, 2, 0]);
+  // Two ahead for each one behind, whatever length the plan is cut to.
+  assert.deepEqual(F.fetchOrder(50, 0, 100, { ahead: 4, behind: 2 }), [50, 51, 52, 49, 53, 54, 48]);
 });
 
-test("FrameCache stays bounded, evicts far from the playhead, and releases what it evicts", () => {
+test("FrameCache is bounded by bytes, evicts far from the playhead, and releases what it evicts", () => {
   const released = [];
-  const cache = new F.FrameCache(3, (value) => released.push(value));
+  const cache = new F.FrameCache(300, { sizeOf: (v) => v.bytes, onEvict: (v) => released.push(v.name) });
+  const item = (name, bytes = 100) => ({ name, bytes });
   cache.focus(10);
-  for (const f of [10, 11, 12]) cache.set(f, `v${f}`);
-  cache.set(5, "v5"); // 5 behind costs 10 > 2 ahead: it goes at once
+  for (const f of [10, 11, 12]) cache.set(f, item(`v${f}`));
+  assert.equal(cache.bytes, 300);
+  cache.set(5, item("v5")); // 5 behind costs 10 > 2 ahead: it goes at once
   assert.deepEqual(released, ["v5"]);
   cache.focus(12);
-  cache.set(13, "v13"); // now 10 is farthest (behind, 2 -> cost 4)
+  cache.set(13, item("v13")); // now 10 is farthest (behind, 2 -> cost 4)
   assert.deepEqual(released, ["v5", "v10"]);
   assert.equal(cache.size, 3);
-  cache.set(13, "v13b"); // replacing releases the old value
+  cache.set(13, item("v13b")); // replacing releases the old value
   assert.deepEqual(released, ["v5", "v10", "v13"]);
+  assert.equal(cache.bytes, 300);
+  // One large entry makes room for itself by bytes, not by count: two small ones go, farthest first.
+  cache.focus(13);
+  cache.set(14, item("big", 200));
+  assert.deepEqual(released.slice(3), ["v11", "v12"]);
+  assert.deepEqual([...cache.entries.keys()].sort(), [13, 14]);
+  assert.equal(cache.bytes, 300);
   cache.clear();
   assert.equal(cache.size, 0);
-  assert.equal(released.length, 6);
+  assert.equal(cache.bytes, 0);
+});
+
+test("FrameCache keeps a single entry even when it alone is over budget", () => {
+  const released = [];
+  const cache = new F.FrameCache(100, { sizeOf: (v) => v.length, onEvict: (v) => released.push(v) });
+  cache.focus(500);
+  cache.set(0, "x".repeat(60));
+  cache.set(500, "y".repeat(400)); // the playhead's frame: 0 goes, and it stays although over budget
+  assert.ok(cache.has(500));
+  assert.equal(cache.size, 1);
+  assert.equal(cache.bytes, 400);
+  assert.deepEqual(released, ["x".repeat(60)]);
+});
+
+test("FrameCache holds many small frames and few large ones in the same budget", () => {
+  const budget = 192 << 20;
+  const small = new F.FrameCache(budget, { sizeOf: F.videoFrameBytes });
+  const large = new F.FrameCache(budget, { sizeOf: F.videoFrameBytes });
+  const frame = (w, h) => ({ codedWidth: w, codedHeight: h, allocationSize: () => (w * h * 3) / 2 });
+  for (let f = 0; f < 1000; f++) {
+    small.set(f, frame(640, 360));
+    large.set(f, frame(1920, 1080));
+  }
+  assert.ok(small.bytes <= budget && large.bytes <= budget);
+  assert.equal(large.size, Math.floor(budget / (1920 * 1080 * 1.5)));
+  assert.equal(small.size, Math.floor(budget / (640 * 360 * 1.5)));
+});
+
+test("videoFrameBytes asks the frame, else counts its coded size as I420", () => {
+  assert.equal(F.videoFrameBytes({ codedWidth: 4, codedHeight: 2, allocationSize: () => 48 }), 48);
+  const closed = { codedWidth: 1280, codedHeight: 720, allocationSize: () => { throw new Error("closed"); } };
+  assert.equal(F.videoFrameBytes(closed), 1280 * 720 * 1.5);
 });
 
 test("KeyRepeat accelerates held keys and resets on a new press", () => {

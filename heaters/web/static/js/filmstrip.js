@@ -72,8 +72,10 @@ export class Filmstrip {
     if (!missing.length) return;
     for (const f of missing) this.pending.add(f);
     const done = (f) => this.pending.delete(f);
+    // After the frame the reviewer waits for: on a slow link a thumbnail must not delay the picture.
     this.source
-      .fetchFrames(missing)
+      .afterWanted()
+      .then(() => this.source.fetchFrames(missing))
       .then((bytes) => {
         for (const f of missing) {
           if (!this.wanted.has(f) || this.thumbs.has(f)) {

@@ -1,6 +1,6 @@
 /**
  * Frame arithmetic for the review player, with no DOM: frames <-> time with a rational frame rate, timecodes,
- * which proxy bytes to fetch for a set of frames, a bounded cache policy around the playhead, key-repeat
+ * which proxy bytes to fetch for a set of frames, a byte-bounded cache policy around the playhead, key-repeat
  * acceleration, and where the cuts are.
  *
  * Everything on the timeline is an integer frame index; seconds only appear at the edges (the `<video>`
@@ -117,34 +117,48 @@ export function sliceBatch(batch, buffer, index) {
 
 /**
  * Frames to have ready around the playhead, nearest first, leaning the way playback goes: the playhead,
- * then alternately ahead and behind, with `ahead` frames in the direction of travel and `behind` the
- * other way, all inside [lo, hi).
+ * then `ahead` frames in the direction of travel and `behind` the other way, interleaved in proportion (with
+ * 16 ahead and 8 behind, two ahead for each one behind; ahead first on a tie), all inside [lo, hi). A
+ * plan cut short after any number of frames thus still leans the way the reviewer moves.
  */
 export function fetchOrder(playhead, lo, hi, { ahead = 12, behind = 4, direction = 1 } = {}) {
-  const order = [];
-  const push = (f) => {
-    if (f >= lo && f < hi) order.push(f);
-  };
-  push(playhead);
   const dir = direction >= 0 ? 1 : -1;
-  for (let d = 1; d <= Math.max(ahead, behind); d++) {
-    if (d <= ahead) push(playhead + d * dir);
-    if (d <= behind) push(playhead - d * dir);
-  }
-  return order;
+  const steps = [];
+  for (let d = 1; d <= ahead; d++) steps.push([d / ahead, 0, playhead + d * dir]);
+  for (let d = 1; d <= behind; d++) steps.push([d / behind, 1, playhead - d * dir]);
+  steps.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  return [playhead, ...steps.map((s) => s[2])].filter((f) => f >= lo && f < hi);
 }
 
 /**
- * A bounded cache of decoded frames. When full, the entry farthest from the playhead goes first (frames
- * behind it count double, since review mostly moves forward), the least recently used among equals;
- * `onEvict(value, frame)` releases it (closing a VideoFrame or ImageBitmap is not optional: decoders stall
- * when their frames are never returned).
+ * The bytes a decoded `VideoFrame` holds: what `allocationSize()` says (I420: width x height x 1.5), or its
+ * coded size as I420 when the browser cannot tell.
+ */
+export function videoFrameBytes(vf) {
+  try {
+    const size = vf.allocationSize();
+    if (size > 0) return size;
+  } catch {
+    /* a closed frame or an opaque (GPU) format: fall back to the coded size */
+  }
+  return Math.ceil(vf.codedWidth * vf.codedHeight * 1.5);
+}
+
+/**
+ * A cache of per-frame values bounded by bytes (`sizeOf(value)`), not by count, so its memory is the same
+ * whatever the picture size. When over budget, the entry farthest from the playhead goes first (frames
+ * behind it count double, since review mostly moves forward), the least recently used among equals; a
+ * single entry stays even when it alone is over budget, so the frame at the playhead can always be shown.
+ * `onEvict(value, frame)` releases it (closing a VideoFrame is not optional: decoders stall when their
+ * frames are never returned, and each holds megabytes outside the JavaScript heap).
  */
 export class FrameCache {
-  constructor(limit, onEvict = () => {}) {
-    this.limit = Math.max(1, limit);
+  constructor(maxBytes, { sizeOf = () => 1, onEvict = () => {} } = {}) {
+    this.maxBytes = Math.max(1, maxBytes);
+    this.sizeOf = sizeOf;
     this.onEvict = onEvict;
-    this.entries = new Map(); // frame -> {value, used}
+    this.entries = new Map(); // frame -> {value, bytes, used}
+    this.bytes = 0;
     this.playhead = 0;
     this.tick = 0;
   }
@@ -166,8 +180,14 @@ export class FrameCache {
 
   set(frame, value) {
     const old = this.entries.get(frame);
-    if (old && old.value !== value) this.onEvict(old.value, frame);
-    this.entries.set(frame, { value, used: ++this.tick });
+    if (old) {
+      this.entries.delete(frame);
+      this.bytes -= old.bytes;
+      if (old.value !== value) this.onEvict(old.value, frame);
+    }
+    const bytes = this.sizeOf(value);
+    this.entries.set(frame, { value, bytes, used: ++this.tick });
+    this.bytes += bytes;
     this.trim();
   }
 
@@ -182,7 +202,7 @@ export class FrameCache {
   }
 
   trim() {
-    while (this.entries.size > this.limit) {
+    while (this.bytes > this.maxBytes && this.entries.size > 1) {
       let worst = null;
       let worstCost = null;
       for (const [frame, entry] of this.entries) {
@@ -200,6 +220,7 @@ export class FrameCache {
     const entry = this.entries.get(frame);
     if (!entry) return;
     this.entries.delete(frame);
+    this.bytes -= entry.bytes;
     this.onEvict(entry.value, frame);
   }
 

@@ -1,10 +1,12 @@
 /**
  * The review player: frame-exact playback of a video's all-intra proxy with WebCodecs, painting a canvas.
  *
- * A requested frame is taken from the cache of decoded frames around the playhead, or fetched (a Range
- * request for a run of frames), decoded ahead of any prefetching, and painted. After each paint the frames
- * around the playhead are fetched and decoded in the background, leaning the way the reviewer moves.
- * Every VideoFrame is closed when it leaves the cache.
+ * A requested frame is taken from the cache of decoded frames around the playhead, or fetched first and
+ * alone (one Range request for exactly its bytes), decoded ahead of any prefetching, and painted. After each
+ * paint the frames around the playhead are fetched in the background, leaning the way the reviewer moves, as
+ * many as one request brings over the measured link within a short budget; a prefetch still on its way when the
+ * reviewer jumps elsewhere is cancelled. Both caches are bounded by bytes, and every VideoFrame is closed
+ * when it leaves its cache.
  *
  * `createPlayer` picks this player, or the `<video>` fallback when WebCodecs is missing or switched off, and
  * publishes it as `window.heaters.player` ({seek(frame) -> Promise, frame}) for automation.
@@ -13,12 +15,20 @@
 import { AudioTrack } from "./audio.js";
 import { FrameDecoder } from "./decoder.js";
 import { VideoElementPlayer } from "./fallback.js";
-import { FrameCache, fetchOrder } from "./frames.js";
+import { FrameCache, videoFrameBytes } from "./frames.js";
 import { BasePlayer } from "./playback.js";
+import { planPrefetch } from "./prefetch.js";
 import { ProxySource, base64Bytes } from "./source.js";
 
-const CACHE_BYTES = 192 << 20; // decoded I420 frames kept around the playhead
-const FETCH_RUN = 24; // frames fetched with a cache miss, so the next steps find their bytes
+// Decoded frames kept around the playhead: about 4.5 s of 720p (1.4 MB a frame as I420), so a short clip
+// loops and steps back and forth without decoding again; beyond it a decode is a few milliseconds.
+const DECODED_BYTES = 192 << 20;
+// The link time one prefetch request may take: short, so a jump elsewhere soon gets the link to itself.
+const PREFETCH_SECONDS = 0.25;
+// While playing, hold this much link time of frames ahead (fetched in requests of PREFETCH_SECONDS each).
+const PLAY_AHEAD_SECONDS = 1;
+const STEP_AHEAD = 16; // frames ahead kept ready while stepping (at most; fewer on a slow link)
+const STEP_BEHIND = 8;
 
 export class WebCodecsPlayer extends BasePlayer {
   constructor(video, canvas, source, decoder, size) {
@@ -29,10 +39,10 @@ export class WebCodecsPlayer extends BasePlayer {
     this.decoder = decoder;
     canvas.width = size.width;
     canvas.height = size.height;
-    const perFrame = size.width * size.height * 1.5;
-    this.cache = new FrameCache(Math.min(300, Math.max(24, Math.floor(CACHE_BYTES / perFrame))), (vf) => vf.close());
+    this.cache = new FrameCache(DECODED_BYTES, { sizeOf: videoFrameBytes, onEvict: (vf) => vf.close() });
     this.pending = new Map(); // frame -> Promise<boolean> (decoded into the cache)
     this.prefetchTimer = 0;
+    this.prefetching = null; // {frames: Set, abort: AbortController} of the prefetch on its way
     this.kind = "webcodecs";
     this.audio = null; // the proxy's sound, when it has some and the browser decodes it
   }
@@ -75,7 +85,9 @@ export class WebCodecsPlayer extends BasePlayer {
   /** Paint `frame` once it is decoded, unless another frame was asked for meanwhile. */
   async show(frame) {
     this.cache.focus(frame);
+    this.source.focus(frame);
     if (!this.cache.has(frame)) {
+      this.cancelPrefetchUnless(frame);
       try {
         await this.load(frame, true);
       } catch (error) {
@@ -114,12 +126,8 @@ export class WebCodecsPlayer extends BasePlayer {
 
   async decodeInto(frame, urgent) {
     let bytes = this.source.cached(frame);
-    if (!bytes) {
-      // The wanted frame comes alone, so its decode need not wait for the run fetched along with it.
-      const wanted = this.source.fetchFrames([frame]);
-      if (urgent) this.source.fetchFrames(this.runAround(frame)).catch(() => {});
-      bytes = (await wanted).get(frame);
-    }
+    // A missed frame comes alone: one Range request for exactly its bytes, nothing else on the link.
+    if (!bytes) bytes = await this.source.fetchWanted(frame);
     // The playhead may have arrived here while the bytes were on their way: then this frame goes first.
     const vf = await this.decoder.decode(frame, bytes, { urgent: urgent || frame === this.target });
     if (!vf) return false; // dropped from the queue: the playhead went elsewhere
@@ -127,17 +135,13 @@ export class WebCodecsPlayer extends BasePlayer {
     return true;
   }
 
-  /** The frames fetched along with a missed one: a run ahead in the direction of travel, within the clip. */
-  runAround(frame) {
-    const run = [];
-    const lo = frame >= this.lo && frame < this.hi ? this.lo : 0;
-    const hi = frame >= this.lo && frame < this.hi ? this.hi : this.total;
-    for (let i = 0; i < FETCH_RUN; i++) {
-      const f = frame + i * this.direction;
-      if (f >= lo && f < hi) run.push(f);
+  /** A jump to a frame the prefetch on its way does not bring: cancel it, so the jump has the link alone. */
+  cancelPrefetchUnless(frame) {
+    const job = this.prefetching;
+    if (job && !job.frames.has(frame)) {
+      job.abort.abort();
+      this.prefetching = null;
     }
-    if (!run.includes(frame)) run.unshift(frame);
-    return run;
   }
 
   schedulePrefetch() {
@@ -145,30 +149,62 @@ export class WebCodecsPlayer extends BasePlayer {
     this.prefetchTimer = setTimeout(() => this.prefetchAround(this.target), 0);
   }
 
-  /** Keep the frames around the playhead decoded: more ahead while playing, a few behind when stepping. */
+  /**
+   * Keep the frames around the playhead fetched and decoded, as many as the link carries within
+   * PREFETCH_SECONDS (PLAY_AHEAD_SECONDS of them ahead while playing), one request at a time; when it
+   * arrives with the playhead still near, plan again.
+   */
   async prefetchAround(playhead) {
-    const ahead = this.playing ? Math.ceil((2 * this.fps.num) / this.fps.den) : 16;
-    const order = fetchOrder(playhead, this.lo, this.hi, { ahead, behind: 8, direction: this.direction });
-    const wanted = new Set(order);
-    this.decoder.prune((f) => wanted.has(f) || f === this.target);
-    const missing = order.filter((f) => !this.cache.has(f) && !this.pending.has(f));
-    if (!missing.length) return;
+    if (this.prefetching) return; // the one on its way plans again when it lands
+    const link = this.source.link;
+    const playing = this.playing;
+    const inClip = playhead >= this.lo && playhead < this.hi;
+    const plan = planPrefetch({
+      playhead,
+      lo: inClip ? this.lo : 0,
+      hi: inClip ? this.hi : this.total,
+      direction: this.direction,
+      ahead: playing ? Math.ceil((2 * Math.abs(this.rate) * this.fps.num) / this.fps.den) : STEP_AHEAD,
+      behind: playing ? 0 : STEP_BEHIND,
+      ready: (f) => this.cache.has(f) || this.pending.has(f) || this.source.has(f),
+      sizeOf: (f) => this.source.sizeOf(f),
+      horizonBytes: playing ? link.bytesPerSecond * PLAY_AHEAD_SECONDS : link.bytesWithin(PREFETCH_SECONDS),
+      batchBytes: link.bytesWithin(PREFETCH_SECONDS),
+    });
+    this.decodeAround(playhead);
+    if (!plan.frames.length) return;
+    const job = { frames: new Set(plan.frames), abort: new AbortController() };
+    this.prefetching = job;
     try {
-      await this.source.fetchFrames(missing);
+      await this.source.fetchFrames(plan.frames, { signal: job.abort.signal });
     } catch (error) {
-      console.warn("prefetch failed", error);
+      if (error.name !== "AbortError") console.warn("prefetch failed", error);
       return;
+    } finally {
+      if (this.prefetching === job) this.prefetching = null;
     }
-    if (this.target !== playhead) return; // moved on; the next paint plans again
-    for (const f of missing) {
-      if (!this.cache.has(f)) this.load(f, false).catch(() => {});
+    if (Math.abs(this.target - playhead) > STEP_AHEAD) return; // moved far; its paint plans again
+    this.schedulePrefetch();
+  }
+
+  /** Decode the fetched frames nearest the playhead that are not decoded yet (the decoder drops the rest). */
+  decodeAround(playhead) {
+    const near = (f) => Math.abs(f - playhead) <= (this.playing ? 2 * STEP_AHEAD : STEP_AHEAD);
+    this.decoder.prune((f) => near(f) || f === this.target);
+    const frames = [];
+    for (let d = 1; d <= STEP_AHEAD; d++) frames.push(playhead + d * this.direction, playhead - d * this.direction);
+    for (const f of frames) {
+      if (f < this.lo || f >= this.hi || this.cache.has(f) || this.pending.has(f)) continue;
+      if (this.source.cached(f)) this.load(f, false).catch(() => {});
     }
   }
 
-  prefetch(lo, hi) {
-    const frames = [];
-    for (let f = lo; f < Math.min(hi, lo + FETCH_RUN); f++) frames.push(f);
-    this.source.fetchFrames(frames).catch(() => {});
+  /** The next clip's first frame, fetched early so opening it shows a picture at once; its paint does the rest. */
+  prefetch(lo, _hi) {
+    this.source
+      .afterWanted()
+      .then(() => this.source.fetchFrames([lo]))
+      .catch(() => {});
   }
 
   destroy() {

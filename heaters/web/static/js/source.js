@@ -2,12 +2,18 @@
  * Encoded frames of a video's review proxy: the frame index (fetched in aligned blocks, so any frame's byte
  * range is one small request away) and the frame bytes, fetched with HTTP Range requests that batch runs of
  * adjacent frames. Every proxy frame is a keyframe, so each frame's bytes decode on their own.
+ *
+ * Each completed Range request feeds an estimate of the link (what the prefetching plans by); a fetch can be
+ * cancelled with an AbortSignal; fetched bytes are kept in a cache bounded by bytes, nearest the playhead.
  */
 
-import { planRanges, sliceBatch } from "./frames.js";
+import { FrameCache, planRanges, sliceBatch } from "./frames.js";
+import { LinkEstimate } from "./prefetch.js";
 
 const BLOCK = 1024; // frames per index request
-const BYTE_BUDGET = 96 << 20; // encoded bytes kept in memory
+// Encoded bytes kept in memory: about 10 minutes of a 480p proxy, 3 of a 720p one with busy content. They
+// spare the network when the reviewer comes back; a decode from them costs only milliseconds.
+const ENCODED_BYTES = 64 << 20;
 
 export class ProxySource {
   /** `video`: {id, proxy_url, index_url, total_frames}. */
@@ -15,9 +21,12 @@ export class ProxySource {
     this.video = video;
     this.fetch = fetchImpl;
     this.blocks = new Map(); // block number -> Promise<index window>
-    this.bytes = new Map(); // frame -> Uint8Array, in insertion (age) order
-    this.byteTotal = 0;
+    this.loaded = new Map(); // block number -> index window, once it has arrived
+    this.bytes = new FrameCache(ENCODED_BYTES, { sizeOf: (data) => data.byteLength });
+    this.link = new LinkEstimate();
     this.inflight = new Map(); // frame -> Promise<Uint8Array>
+    this.wanted = 0; // fetches of a frame a reviewer is waiting for
+    this.waiters = []; // resolvers of afterWanted()
     this.meta = null; // codec, description, width, height, fps of the first window
   }
 
@@ -38,6 +47,7 @@ export class ProxySource {
         const index = await response.json();
         if (index.start === undefined) index.start = start;
         if (!this.meta) this.meta = index;
+        this.loaded.set(block, index);
         // A video still encoding in segments: a block reaching past the encoded part is asked for again
         // next time, so frames encoded meanwhile appear without a reload; so is a block whose sound is still
         // being made (a segmented video's track comes a little after its first pictures).
@@ -105,11 +115,45 @@ export class ProxySource {
     return this.bytes.get(frame);
   }
 
+  /** The byte size of `frame` if its index window is loaded (for planning), else undefined. */
+  sizeOf(frame) {
+    const index = this.loaded.get(Math.floor(frame / BLOCK));
+    const i = index ? frame - index.start : -1;
+    return i >= 0 && i < index.sizes.length ? index.sizes[i] : undefined;
+  }
+
+  /** Whether `frame`'s bytes are in memory or on their way. */
+  has(frame) {
+    return this.bytes.has(frame) || this.inflight.has(frame);
+  }
+
+  /** Move the playhead of the byte cache: bytes far from it go first. */
+  focus(frame) {
+    this.bytes.focus(frame);
+  }
+
+  /** The bytes of the frame a reviewer is waiting for; other fetches may wait for it with `afterWanted`. */
+  async fetchWanted(frame) {
+    this.wanted++;
+    try {
+      return (await this.fetchFrames([frame])).get(frame);
+    } finally {
+      if (--this.wanted === 0) for (const resolve of this.waiters.splice(0)) resolve();
+    }
+  }
+
+  /** Resolves once no wanted frame is on its way, so thumbnails and such never share the link with one. */
+  afterWanted() {
+    return this.wanted ? new Promise((resolve) => this.waiters.push(resolve)) : Promise.resolve();
+  }
+
   /**
    * The encoded bytes of each of `frames` (a Map frame -> Uint8Array). Frames already in memory or on the
-   * way are shared; the rest are fetched in as few Range requests as their byte layout allows.
+   * way are shared; the rest are fetched in as few Range requests as their byte layout allows. `signal`
+   * cancels the requests this call starts (their frames are no longer on the way at once, so a later call
+   * fetches them afresh).
    */
-  async fetchFrames(frames) {
+  async fetchFrames(frames, { signal } = {}) {
     const wanted = frames.filter((f) => f >= 0 && f < this.video.total_frames);
     const missing = wanted.filter((f) => !this.bytes.has(f) && !this.inflight.has(f));
     const byBlock = new Map();
@@ -119,16 +163,21 @@ export class ProxySource {
       byBlock.get(b).push(f);
     }
     for (const [block, list] of byBlock) {
-      const job = this.indexBlock(block).then((index) => this.fetchBatches(list, index));
+      const job = this.indexBlock(block).then((index) => this.fetchBatches(list, index, signal));
+      const mine = new Map();
       for (const f of list) {
         const one = job.then((got) => {
           const data = got.get(f);
           if (!data) throw new Error(`frame ${f} missing from the proxy response`);
           return data;
         });
-        one.catch(() => {}).finally(() => this.inflight.delete(f));
+        one.catch(() => {}).finally(() => this.inflight.get(f) === one && this.inflight.delete(f));
         this.inflight.set(f, one);
+        mine.set(f, one);
       }
+      signal?.addEventListener("abort", () => {
+        for (const [f, one] of mine) if (this.inflight.get(f) === one) this.inflight.delete(f);
+      });
     }
     const result = new Map();
     await Promise.all(
@@ -139,18 +188,22 @@ export class ProxySource {
     return result;
   }
 
-  async fetchBatches(frames, index) {
+  async fetchBatches(frames, index, signal) {
     const got = new Map();
     await Promise.all(
       planRanges(frames, index).map(async (batch) => {
+        const started = performance.now();
         const response = await this.fetch(this.video.proxy_url, {
           headers: { Range: `bytes=${batch.start}-${batch.end - 1}` },
           credentials: "same-origin",
+          signal,
         });
         if (response.status !== 206 && response.status !== 200) {
           throw new Error(`proxy bytes ${batch.start}-${batch.end - 1}: HTTP ${response.status}`);
         }
+        const headers = performance.now();
         let buffer = await response.arrayBuffer();
+        this.link.add(buffer.byteLength, (headers - started) / 1000, (performance.now() - headers) / 1000);
         // A server that ignores Range answers 200 with the whole file; take our part of it.
         if (response.status === 200) buffer = buffer.slice(batch.start, batch.end);
         for (const [frame, data] of sliceBatch(batch, buffer, index)) {
@@ -164,14 +217,10 @@ export class ProxySource {
 
   remember(frame, data) {
     if (this.bytes.has(frame)) return;
-    this.bytes.set(frame, data);
-    this.byteTotal += data.byteLength;
-    // Oldest first: encoded frames are cheap to fetch again, so plain age is a good enough policy.
-    for (const [old, bytes] of this.bytes) {
-      if (this.byteTotal <= BYTE_BUDGET) break;
-      this.bytes.delete(old);
-      this.byteTotal -= bytes.byteLength;
-    }
+    // A frame of a batch is a view of the batch's buffer: keep a copy of its own, so the cache's byte count
+    // is what it really holds and an evicted frame frees its memory.
+    const own = data.byteLength === data.buffer.byteLength ? data : data.slice();
+    this.bytes.set(frame, own);
   }
 }
 
