@@ -17,9 +17,13 @@ on a frame that flashes),
 - page load with the clip list: from navigation to a usable page (player ready, clip list drawn) for a
   1,200-clip video, beside a 3-clip one.
 
-Run from the repository root (it needs /usr/bin/chromium and takes about a minute)::
+and on the network (``--network``, on by default; see ``bench/player_network.py``): bytes and time per random
+seek at 720p on a link throttled to 20 Mbit/s, and renderer memory after 500 seeks.
+
+Run from the repository root (it needs /usr/bin/chromium and takes a few minutes)::
 
     python -m bench.player [--frames 300] [--steps 120] [--seeks 60] [--size 1280x720] [--fps 30000/1001]
+                           [--net-seeks 40] [--memory-seeks 500] [--no-editor] [--no-network]
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from bench.player_network import bench_network, print_network
 from heaters.settings import Settings
 from tests.browser.live import (
     PASSWORD,
@@ -67,7 +72,6 @@ COLD = """() => {
   clearTimeout(player.prefetchTimer);
   player.cache.clear();
   player.source.bytes.clear();
-  player.source.byteTotal = 0;
 }"""
 
 # A plain <video> element on the proxy, stepped by a key handler and sought by currentTime. A seek is done
@@ -256,6 +260,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fps", default="30", help="frame rate, e.g. 30000/1001")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--no-editor", dest="editor", action="store_false", help="skip the editor figures")
+    parser.add_argument("--no-network", dest="network", action="store_false", help="skip the network figures")
+    parser.add_argument("--net-seeks", type=int, default=40, help="random seeks timed on each link")
+    parser.add_argument("--memory-seeks", type=int, default=500, help="random seeks before reading memory")
+    parser.add_argument("--net-crf", type=int, default=10,
+                        help="x264 CRF of the network proxy (10 makes synthetic frames weigh like real 720p)")
     args = parser.parse_args(argv)
     width, height = (int(v) for v in args.size.split("x"))
     rng = random.Random(args.seed)
@@ -279,6 +288,13 @@ def main(argv: list[str] | None = None) -> int:
             return await add_video(settings, proxy, title="Player benchmark", cuts=())
 
         video_id = db_call(settings, setup)
+        if args.network:
+            started = time.monotonic()
+            heavy = make_proxy(root / "net", size=(width, height), shots=(args.frames,), crf=args.net_crf,
+                               fps=Fraction(args.fps))
+            heavy_id = db_call(settings, lambda: add_video(settings, heavy, title="Network benchmark", cuts=()))
+            print(f"network proxy: {heavy.path.stat().st_size / heavy.frames / 1024:.0f} KiB/frame "
+                  f"(made in {time.monotonic() - started:.0f} s)")
         fps = f"{proxy.fps.numerator}/{proxy.fps.denominator}"
         with LiveServer(settings, root / "server.log") as server, sync_playwright() as playwright:
             browser = launch(playwright)
@@ -291,6 +307,8 @@ def main(argv: list[str] | None = None) -> int:
                 ),
             }
             editor = bench_editor(browser, server, settings, root) if args.editor else None
+            network = (bench_network(playwright, launch, browser, server, heavy, heavy_id, args.net_seeks,
+                                     args.memory_seeks, rng) if args.network else None)
             browser.close()
 
     print(f"\n{'':24} {'step (key -> painted)':32} {'random seek':32} exact")
@@ -302,6 +320,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{'  seeking to frame start':24} {'':32} {summary(r['seek_start']):32} {r['exact_start']:.0%}")
     if editor is not None:
         print_editor(editor)
+    if network is not None:
+        print_network(network)
     return 0
 
 

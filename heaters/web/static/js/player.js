@@ -20,9 +20,10 @@ import { BasePlayer } from "./playback.js";
 import { planPrefetch } from "./prefetch.js";
 import { ProxySource, base64Bytes } from "./source.js";
 
-// Decoded frames kept around the playhead: about 4.5 s of 720p (1.4 MB a frame as I420), so a short clip
-// loops and steps back and forth without decoding again; beyond it a decode is a few milliseconds.
-const DECODED_BYTES = 192 << 20;
+// Decoded frames kept around the playhead: 97 frames of 720p, the proxy's largest size (1.4 MB a frame as
+// I420), so stepping back and forth and a 3 s loop need no decode again. More buys little (a decode takes
+// about 5 ms) and adds its full size to the renderer's memory.
+const DECODED_BYTES = 128 << 20;
 // The link time one prefetch request may take: short, so a jump elsewhere soon gets the link to itself.
 const PREFETCH_SECONDS = 0.25;
 // While playing, hold this much link time of frames ahead (fetched in requests of PREFETCH_SECONDS each).
