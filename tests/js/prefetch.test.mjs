@@ -5,25 +5,21 @@ import { test } from "node:test";
 import { LinkEstimate, planPrefetch } from "../../heaters/web/static/js/prefetch.js";
 import { ProxySource } from "../../heaters/web/static/js/source.js";
 
-test("LinkEstimate starts from its guess, then follows completed fetches, large bodies weighing more", () => {
-  const link = new LinkEstimate({ initial: 1000, initialWait: 0.05 });
+test("LinkEstimate starts from its guess, then follows completed bodies, large ones weighing more", () => {
+  const link = new LinkEstimate({ initial: 1000 });
   assert.equal(link.bytesPerSecond, 1000);
-  assert.equal(link.bytesWithin(0.25), 200);
-  link.add(0, 0.02, 0.1); // nothing learned
+  assert.equal(link.bytesWithin(0.25), 250);
+  link.add(0, 0.1); // nothing learned
   assert.equal(link.samples, 0);
-  link.add(2_500_000, 0.02, 1); // 20 Mbit/s behind 20 ms
+  link.add(2_500_000, 1); // 20 Mbit/s
   assert.equal(link.bytesPerSecond, 2_500_000);
-  assert.equal(link.waitSeconds, 0.02);
-  // What one more request brings in 250 ms: 230 ms of body at 20 Mbit/s.
-  assert.ok(Math.abs(link.bytesWithin(0.25) - 575_000) < 1, `${link.bytesWithin(0.25)}`);
-  // A small body that came in one packet barely moves the bandwidth; the waits are averaged.
-  link.add(1000, 0.04, 0);
-  assert.ok(link.bytesPerSecond > 2_000_000, `${link.bytesPerSecond}`);
-  assert.ok(link.waitSeconds > 0.02 && link.waitSeconds < 0.04);
-  // A run of fast large fetches moves it a long way; a wait longer than the budget leaves nothing to plan.
-  for (let i = 0; i < 20; i++) link.add(10_000_000, 0.5, 1);
+  assert.equal(link.bytesWithin(0.25), 625_000);
+  // A small body that came in one packet (no measurable time) barely moves it...
+  link.add(1000, 0);
+  assert.ok(link.bytesPerSecond > 2_000_000 && link.bytesPerSecond < 3_000_000, `${link.bytesPerSecond}`);
+  // ...while a run of large ones at another speed takes it there.
+  for (let i = 0; i < 20; i++) link.add(10_000_000, 1);
   assert.ok(Math.abs(link.bytesPerSecond - 10_000_000) < 100_000, `${link.bytesPerSecond}`);
-  assert.equal(link.bytesWithin(0.25), 0);
 });
 
 const flat = (size) => () => size;

@@ -4,7 +4,7 @@
  * A requested frame is taken from the cache of decoded frames around the playhead, or fetched first and
  * alone (one Range request for exactly its bytes), decoded ahead of any prefetching, and painted. After each
  * paint the frames around the playhead are fetched in the background, leaning the way the reviewer moves, as
- * many as one request brings over the measured link within a short budget; a prefetch still on its way when the
+ * many as the measured link moves within a short budget; a prefetch still on its way when the
  * reviewer jumps elsewhere is cancelled. Both caches are bounded by bytes, and every VideoFrame is closed
  * when it leaves its cache.
  *
@@ -156,6 +156,7 @@ export class WebCodecsPlayer extends BasePlayer {
    * arrives with the playhead still near, plan again.
    */
   async prefetchAround(playhead) {
+    this.decodeAround(playhead);
     if (this.prefetching) return; // the one on its way plans again when it lands
     const link = this.source.link;
     const playing = this.playing;
@@ -172,7 +173,6 @@ export class WebCodecsPlayer extends BasePlayer {
       horizonBytes: playing ? link.bytesPerSecond * PLAY_AHEAD_SECONDS : link.bytesWithin(PREFETCH_SECONDS),
       batchBytes: link.bytesWithin(PREFETCH_SECONDS),
     });
-    this.decodeAround(playhead);
     if (!plan.frames.length) return;
     const job = { frames: new Set(plan.frames), abort: new AbortController() };
     this.prefetching = job;

@@ -2,55 +2,44 @@
  * How much to fetch ahead of the reviewer, by what the link has been measured to carry, with no DOM.
  *
  * The frame a reviewer asks for is always fetched first and alone; these pieces decide what comes after it:
- * an estimate of the link from the fetches that completed, and a plan of the frames around the playhead whose
- * bytes one request brings within a short time budget. On a LAN the plan is the whole window
+ * an estimate of the link's bandwidth from the fetches that completed, and a plan of the frames around the
+ * playhead whose bytes the link moves within a short time budget. On a LAN the plan is the whole window
  * around the playhead; on a slow link a few frames, so a jump elsewhere never waits behind a large prefetch.
  */
 
 import { fetchOrder } from "./frames.js";
 
 /**
- * What the link carries, learnt from completed fetches: a fetch takes a wait (request to first byte: latency
- * and server time) plus its body's bytes over the bandwidth. Both are exponentially decayed: the bandwidth as
- * a ratio of decayed sums (bytes over body seconds), so a large fetch weighs more than a small one whose body
- * came in a packet or two; the wait as a decayed mean. `bytesWithin(seconds)` is then what one more request
- * brings in that time.
+ * The link's bandwidth, learnt from completed fetches: the bytes of each response body over the time from
+ * its first byte to its last, so the wait before the first byte (latency and the server's time, during
+ * which the link is idle) does not make a fast link look slow. Exponentially decayed, as a ratio of decayed
+ * sums, so a large body weighs more than a small one that came in a packet or two.
  */
 export class LinkEstimate {
-  constructor({ initial = 1 << 20, initialWait = 0.05, keep = 0.7 } = {}) {
+  constructor({ initial = 1 << 20, keep = 0.7 } = {}) {
     this.initial = initial; // bytes/s assumed before any fetch completed
-    this.initialWait = initialWait;
     this.keep = keep; // share of the past kept at each new sample
     this.bytes = 0;
-    this.bodySeconds = 0;
-    this.waitSum = 0;
-    this.waitWeight = 0;
+    this.seconds = 0;
     this.samples = 0;
   }
 
-  /** Record a fetch of `bytes` whose first byte came after `waitSeconds` and its last `bodySeconds` later. */
-  add(bytes, waitSeconds, bodySeconds) {
-    if (!(bytes > 0) || !(waitSeconds >= 0) || !(bodySeconds >= 0)) return;
+  /** Record a response body of `bytes` whose last byte came `bodySeconds` after its first. */
+  add(bytes, bodySeconds) {
+    if (!(bytes > 0) || !(bodySeconds >= 0)) return;
     this.bytes = this.bytes * this.keep + bytes;
-    this.bodySeconds = this.bodySeconds * this.keep + Math.max(bodySeconds, 1e-3);
-    this.waitSum = this.waitSum * this.keep + waitSeconds;
-    this.waitWeight = this.waitWeight * this.keep + 1;
+    this.seconds = this.seconds * this.keep + Math.max(bodySeconds, 1e-3);
     this.samples++;
   }
 
   /** Bandwidth, in bytes per second. */
   get bytesPerSecond() {
-    return this.samples ? this.bytes / this.bodySeconds : this.initial;
+    return this.samples ? this.bytes / this.seconds : this.initial;
   }
 
-  /** Seconds from a request to its first byte. */
-  get waitSeconds() {
-    return this.samples ? this.waitSum / this.waitWeight : this.initialWait;
-  }
-
-  /** Bytes one request brings within `seconds`, its wait included. */
+  /** Bytes the link moves in `seconds` (what one request of that length may ask for). */
   bytesWithin(seconds) {
-    return this.bytesPerSecond * Math.max(0, seconds - this.waitSeconds);
+    return this.bytesPerSecond * seconds;
   }
 }
 

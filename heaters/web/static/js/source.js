@@ -192,7 +192,6 @@ export class ProxySource {
     const got = new Map();
     await Promise.all(
       planRanges(frames, index).map(async (batch) => {
-        const started = performance.now();
         const response = await this.fetch(this.video.proxy_url, {
           headers: { Range: `bytes=${batch.start}-${batch.end - 1}` },
           credentials: "same-origin",
@@ -203,7 +202,7 @@ export class ProxySource {
         }
         const headers = performance.now();
         let buffer = await response.arrayBuffer();
-        this.link.add(buffer.byteLength, (headers - started) / 1000, (performance.now() - headers) / 1000);
+        this.link.add(buffer.byteLength, (performance.now() - headers) / 1000);
         // A server that ignores Range answers 200 with the whole file; take our part of it.
         if (response.status === 200) buffer = buffer.slice(batch.start, batch.end);
         for (const [frame, data] of sliceBatch(batch, buffer, index)) {
