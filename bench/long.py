@@ -35,7 +35,6 @@ import asyncio
 import json
 import math
 import multiprocessing
-import random
 import resource
 import shutil
 import statistics
@@ -48,19 +47,6 @@ from heaters.settings import Settings
 
 POLL_SECONDS = 0.25
 IDLE_POLL_SECONDS = 0.1  # heaters.actors.worker.IDLE_POLL_MS
-
-
-def make_source(path: Path, minutes: float, size: tuple[int, int]) -> int:
-    from heaters.media.synthetic import make_video
-
-    rng = random.Random(7)
-    frames, shots = round(minutes * 60 * 25), list[int]()
-    while sum(shots) < frames:
-        shots.append(rng.randint(4 * 25, 20 * 25))
-    shots[-1] -= sum(shots) - frames
-    if shots[-1] < 25:
-        shots[-2] += shots.pop()
-    return make_video(path, shot_frames=tuple(shots), size=size, audio=True, crf=23).frames
 
 
 def settings_for(root: Path, segment_seconds: float) -> Settings:
@@ -267,6 +253,8 @@ def simulate(cost: float, join: float, segments: int, workers: int) -> float:
 
 
 def main() -> None:
+    from heaters.media.synthetic import make_long_video  # not at the top: worker processes re-import this module
+
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=30.0)
     parser.add_argument("--segment-seconds", type=float, default=60.0)
@@ -280,7 +268,7 @@ def main() -> None:
     try:
         source = root / "long.mp4"
         t = time.perf_counter()
-        frames = make_source(source, args.minutes, (width, height))
+        frames = make_long_video(source, args.minutes, (width, height)).frames
         print(f"source: {args.minutes:g} min {width}x{height} 25 fps with sound, {frames} frames, "
               f"{source.stat().st_size / 1e6:.0f} MB, made in {time.perf_counter() - t:.0f} s")
         results = {"whole": run_whole(root / "whole", source)} if args.whole else {}

@@ -13,27 +13,12 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import random
 import resource
 import tempfile
 import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
-
-
-def make_source(path: Path, minutes: float, size: tuple[int, int]) -> int:
-    """Shots of 4-20 s with a tone, as ``bench/long.py`` makes them."""
-    from heaters.media.synthetic import make_video
-
-    rng = random.Random(7)
-    frames, shots = round(minutes * 60 * 25), list[int]()
-    while sum(shots) < frames:
-        shots.append(rng.randint(4 * 25, 20 * 25))
-    shots[-1] -= sum(shots) - frames
-    if shots[-1] < 25:
-        shots[-2] += shots.pop()
-    return make_video(path, shot_frames=tuple(shots), size=size, audio=True, crf=23).frames
 
 
 def _job(source: Path, root: Path, results: Any) -> None:
@@ -63,6 +48,7 @@ def decode_audio_only(path: Path) -> int:
 
 def main() -> None:
     from heaters.media.review_track import encode_review_track
+    from heaters.media.synthetic import make_long_video
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--minutes", type=float, default=10)
@@ -74,7 +60,7 @@ def main() -> None:
         root = Path(scratch)
         source = root / "source.mp4"
         made = time.perf_counter()
-        frames = make_source(source, args.minutes, (width, height))
+        frames = make_long_video(source, args.minutes, (width, height)).frames
         print(f"source: {frames} frames, {args.minutes:g} min at {width}x{height}, {source.stat().st_size / 1e6:.1f} MB"
               f" (made in {time.perf_counter() - made:.0f} s)")
         job, reference, rss = [], [], []

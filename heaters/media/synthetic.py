@@ -14,6 +14,7 @@ that a scene detector could mistake for a cut; the blocks are big enough to surv
 
 from __future__ import annotations
 
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -333,6 +334,18 @@ def make_video(
         windows.append(renderer.transition_window(j))
     kinds = tuple(s.transition for s in specs[1:])
     return SyntheticVideo(path, tuple(cuts), tuple(windows), total, fps, size, kinds)
+
+
+def make_long_video(path: str | Path, minutes: float, size: tuple[int, int], *, seed: int = 7) -> SyntheticVideo:
+    """A long source as a long internet video is cut: 25 fps, hard cuts every 4-20 s, a tone as sound."""
+    rng = random.Random(seed)
+    frames, shots = round(minutes * 60 * 25), list[int]()
+    while sum(shots) < frames:
+        shots.append(rng.randint(4 * 25, 20 * 25))
+    shots[-1] -= sum(shots) - frames
+    if shots[-1] < 25 and len(shots) > 1:
+        shots[-2] += shots.pop()
+    return make_video(path, shot_frames=tuple(shots), size=size, audio=True, crf=23)
 
 
 def _write_tone(
