@@ -47,10 +47,12 @@ async def retry_clip(clip_id: int, tasks: TaskQueue = OFFLINE) -> bool:
 
 
 async def retry_all(tasks: TaskQueue = OFFLINE) -> tuple[int, int]:
-    """Re-queue every failed video and clip; returns how many of each."""
-    counts = []
-    for table in ("video", "clip"):
-        t = STAGE_TABLES[table]
-        rows = await t.select(t.id).where(t.state.is_in(list(pipeline.failed_states(table))))
-        counts.append(sum([await retry_row(table, r["id"], tasks) for r in rows]))
-    return counts[0], counts[1]
+    """Re-queue every failed video (or failed review sound of a video) and clip; returns how many of each."""
+    v, a, c = STAGE_TABLES["video"], STAGE_TABLES["audio"], STAGE_TABLES["clip"]
+    videos = {r["id"] for r in await v.select(v.id).where(v.state.is_in(list(pipeline.failed_states("video"))))}
+    videos |= {r["source_video"] for r in await a.select(a.source_video).where(a.state.is_in(list(AUDIO_RETRY)))}
+    clips = await c.select(c.id).where(c.state.is_in(list(pipeline.failed_states("clip"))))
+    return (
+        sum([await retry_video(video_id, tasks) for video_id in sorted(videos)]),
+        sum([await retry_row("clip", r["id"], tasks) for r in clips]),
+    )

@@ -152,7 +152,7 @@ async def test_a_silent_source_gets_no_track(db: Settings, tmp_path: Path) -> No
 async def test_retrying_a_video_redoes_its_failed_sound(db: Settings) -> None:
     from fractions import Fraction
 
-    from heaters.services.retry import retry_video
+    from heaters.services.retry import retry_all, retry_video
     from heaters.services.videos import create_video
 
     video_id = await create_video("Segmented", state="ready", fps=Fraction(25), total_frames=250, width=160,
@@ -162,6 +162,9 @@ async def test_retrying_a_video_redoes_its_failed_sound(db: Settings) -> None:
     row = await ReviewAudio.select().where(ReviewAudio.source_video == video_id).first()
     assert row is not None and (row["state"], row["attempts"], row["error"]) == ("pending", 0, "")
     assert await retry_video(video_id) is False  # nothing failed any more
+    await ReviewAudio.update({ReviewAudio.state: "audio_failed"}).where(ReviewAudio.source_video == video_id)
+    assert await retry_all() == (1, 0)  # `heaters retry --all` finds the failed sound too
+    assert await ReviewAudio.count().where(ReviewAudio.state == "pending") == 1
 
 
 async def test_a_track_that_fails_leaves_the_video_silent_with_a_warning(db: Settings, tmp_path: Path) -> None:
