@@ -40,11 +40,18 @@ async def clip_changes(video_ids: Sequence[int]) -> dict[int, tuple[int, Any]]:
     return {int(r["source_video"]): (int(r["clips"]), r["changed"]) for r in rows}
 
 
+async def _marked(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` (of ``VIDEO_COLUMNS``), each given its ``mark``."""
+    changes = await clip_changes([r["id"] for r in rows])
+    for row in rows:
+        row["mark"] = mark(row, *changes.get(row["id"], (0, None)))
+    return rows
+
+
 async def marks(video_ids: Sequence[int]) -> dict[int, str]:
     """The marks of ``video_ids`` as the pages render them (see ``mark``)."""
     rows = await SourceVideo.select(*VIDEO_COLUMNS).where(SourceVideo.id.is_in(list(video_ids))) if video_ids else []
-    changes = await clip_changes([r["id"] for r in rows])
-    return {r["id"]: mark(r, *changes.get(r["id"], (0, None))) for r in rows}
+    return {r["id"]: r["mark"] for r in await _marked(rows)}
 
 
 async def live_videos(video_id: int | None = None) -> list[dict[str, Any]]:
@@ -52,8 +59,4 @@ async def live_videos(video_id: int | None = None) -> list[dict[str, Any]]:
     query = SourceVideo.select(*VIDEO_COLUMNS).order_by(SourceVideo.id).output(load_json=True)
     if video_id is not None:
         query = query.where(SourceVideo.id == video_id)
-    rows = await query
-    changes = await clip_changes([r["id"] for r in rows])
-    for row in rows:
-        row["mark"] = mark(row, *changes.get(row["id"], (0, None)))
-    return rows
+    return await _marked(await query)
