@@ -8,6 +8,7 @@ sends it SIGTERM the moment its parent dies (``PR_SET_PDEATHSIG``); everywhere, 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -64,6 +65,25 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
 
 
 def on_stop_signals(handler: Callable[[int], None]) -> None:
-    """Route every signal that asks a process to stop (SIGTERM, SIGINT, SIGHUP) to ``handler(signum)``."""
+    """Route every signal that asks a process to stop (SIGTERM, SIGINT, SIGHUP) to ``handler(signum)``.
+
+    ``handler`` runs on a thread of its own, never inside the signal handler: a Python signal handler runs
+    between two bytecodes of the main thread, perhaps while it holds a lock such as the one inside
+    ``threading.Event.set``, and a second signal arriving there deadlocks on it. Several do arrive together: the
+    kernel sends the parent-death signal again for each thread of a dying parent. So the signal handler only
+    writes the signal's number to a pipe (a system call, no lock) and the thread reads it.
+    """
+    read, write = os.pipe()
+    os.set_blocking(write, False)
+
+    def relay() -> None:
+        while number := os.read(read, 1):
+            handler(number[0])
+
+    def note(received: int, _frame: object) -> None:
+        with contextlib.suppress(BlockingIOError):  # a full pipe already holds a stop request
+            os.write(write, bytes([received]))
+
+    threading.Thread(target=relay, name="stop-signals", daemon=True).start()
     for signum in STOP_SIGNALS:
-        signal.signal(signum, lambda received, _frame: handler(received))
+        signal.signal(signum, note)

@@ -7,6 +7,7 @@ leaves the parent no chance to clean up: the children must notice by themselves.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -191,3 +192,37 @@ def test_up_fails_loudly_when_the_broker_is_unreachable(env: dict[str, str]) -> 
     assert "cannot reach Redis" in result.stderr and "REDIS_URL" in result.stderr
     assert "review app:" not in result.stdout and "Traceback" not in result.stderr
     assert descendants(os.getpid()) == before
+
+
+
+STORM = """
+import os, threading, time
+from heaters.services.children import on_stop_signals
+stop = threading.Event()
+on_stop_signals(lambda _signum: stop.set())
+os.write(1, b"ready\\n")
+stop.wait()
+until = time.monotonic() + 1  # go on a little while more signals arrive, as a worker does while it stops
+while time.monotonic() < until:
+    stop.wait(0.0001)
+"""
+
+
+def test_a_storm_of_stop_signals_stops_a_process() -> None:
+    """The kernel sends the parent-death signal once per thread of a dying parent, so several come at once.
+    Handled inside the signal handler, they nest: a deadlock on the event's lock, or a RecursionError."""
+    for _ in range(3):
+        child = subprocess.Popen([sys.executable, "-c", STORM], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert child.stdout is not None and child.stdout.readline() == b"ready\n"
+        for _ in range(50):  # bursts of signals, as a parent with many threads gives when it dies
+            for _ in range(20):
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(child.pid, signal.SIGTERM)
+            time.sleep(0.02)
+        try:
+            # 0, or killed by a late SIGTERM after the interpreter dropped its handlers on exit: it ended
+            assert child.wait(STOP_SECONDS / 4) in (0, -signal.SIGTERM)
+            assert child.stderr is not None and b"Error" not in child.stderr.read()
+        finally:
+            child.kill()
+            child.wait()
