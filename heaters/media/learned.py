@@ -63,12 +63,18 @@ def load_model() -> Any:
         return model
 
 
+# TransNetV2 reads windows of 100 frames and answers for the middle 50; the first window starts 25 copies of
+# frame 0 early, the last is filled up with copies of the last frame. Windowed here rather than through the
+# package's ``predict_frames``, which takes a whole video at once: a video encoded in segments gets its
+# answers window by window as its frames arrive, the same answers a whole-file encode gets.
+CHUNK, CONTEXT = 50, 25
+_BATCH_WINDOWS = 8
+
+
 def transition_probabilities(small: np.ndarray) -> np.ndarray:
     """Per frame, TransNetV2's probability that the shot ends after this frame; ``small`` is
     (frames, 27, 48, 3) uint8 RGB. The last answer is remembered, so that detecting again on the same frames
     (another threshold, the ensemble after the learned detector) costs no second inference."""
-    import torch
-
     if len(small) == 0:
         return np.zeros(0, np.float32)
     frames = np.ascontiguousarray(small)
@@ -76,12 +82,38 @@ def transition_probabilities(small: np.ndarray) -> np.ndarray:
     with _MODEL_LOCK:
         if _LAST and _LAST[0] == digest:
             return np.array(_LAST[1])
-    model = load_model()
-    with torch.no_grad():
-        single, _many = model.predict_frames(torch.from_numpy(frames), quiet=True)
-    p = single.numpy().astype(np.float32).reshape(-1)
+    p = window_probabilities(frames, offset=0, start=0, total=len(frames))
     remember(frames, p)
     return p.copy()
+
+
+def window_probabilities(small: np.ndarray, *, offset: int, start: int, total: int | None) -> np.ndarray:
+    """TransNetV2's probabilities from frame ``start`` (a multiple of CHUNK) on, for as many frames as ``small``
+    allows. ``small`` holds the frames from ``offset`` on (at most ``start - CONTEXT``, or 0). With ``total``
+    (the video's frame count, once known) the answer reaches the end; without it, it stops at the last CHUNK
+    whose CONTEXT frames of look-ahead are in ``small``, so that no answer changes when more frames come."""
+    import torch
+
+    assert start % CHUNK == 0 and offset <= max(0, start - CONTEXT), (offset, start)
+    available = offset + len(small)
+    last = (total if total is not None else available) - 1
+    starts = []
+    k = start
+    while k <= last and (total is not None or k + CHUNK + CONTEXT <= available):
+        starts.append(k)
+        k += CHUNK
+    if not starts:
+        return np.zeros(0, np.float32)
+    model = load_model()
+    answers = []
+    for i in range(0, len(starts), _BATCH_WINDOWS):
+        windows = [small[np.clip(np.arange(k - CONTEXT, k + CHUNK + CONTEXT), 0, last) - offset]
+                   for k in starts[i : i + _BATCH_WINDOWS]]
+        with torch.no_grad():
+            single, _many = model.predict_raw(torch.from_numpy(np.stack(windows)))
+        answers.append(single.numpy().reshape(len(windows), -1)[:, CONTEXT : CONTEXT + CHUNK])
+    p = np.concatenate(answers).reshape(-1).astype(np.float32)
+    return p[: (min(k, last + 1) - start)]
 
 
 def remember(small: np.ndarray, probabilities: np.ndarray) -> None:
@@ -113,6 +145,10 @@ class TransNetV2Detector:
     def detect(self, features: np.ndarray, small: np.ndarray | None = None) -> tuple[Cut, ...]:
         return self.cuts_from(transition_probabilities(_require(small, len(features))), features)
 
+    def detect_with(self, features: np.ndarray, p: np.ndarray) -> tuple[Cut, ...]:
+        """Cuts from TransNetV2's probabilities ``p``, already computed (one per row of ``features``)."""
+        return self.cuts_from(p, features)
+
     def cuts_from(self, p: np.ndarray, features: np.ndarray) -> tuple[Cut, ...]:
         found = []
         for lo, hi in _runs_above(p, self.threshold):
@@ -140,7 +176,10 @@ class EnsembleDetector:
     wants_small: bool = field(default=True, init=False)
 
     def detect(self, features: np.ndarray, small: np.ndarray | None = None) -> tuple[Cut, ...]:
-        p = transition_probabilities(_require(small, len(features)))
+        return self.detect_with(features, transition_probabilities(_require(small, len(features))))
+
+    def detect_with(self, features: np.ndarray, p: np.ndarray) -> tuple[Cut, ...]:
+        """Both detectors' verdicts, from TransNetV2's probabilities ``p`` already computed."""
         ours = self.builtin.detect(features)
         theirs = self.learned.cuts_from(p, features)
         kept: list[Cut] = []

@@ -123,10 +123,11 @@ def slot_of(time: Fraction, timeline: Timeline) -> int:
 
 
 class _Thumbnails(FeatureBuilder):
-    """Keeps the thumbnails themselves (features need neighbours across seams, so they are made later)."""
+    """Keeps the thumbnails themselves (features need neighbours across seams, so they are made later), and with
+    ``small_frames`` each frame at 48x27 for a learned detector."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, small_frames: bool = False) -> None:
+        super().__init__(small_frames=small_frames)
         self.items: list[np.ndarray] = []
 
     def add(self, thumb: np.ndarray) -> None:
@@ -158,16 +159,18 @@ def encode_segment(
     abort: Callable[[], bool] | None = None,
     max_pixels: int = 0,
     keep_master: bool = True,
+    small_path: str | Path | None = None,
 ) -> SegmentResult:
     """Write frames ``[start, end)`` (to the source's end if ``end`` is None) as a master piece, a proxy piece
-    and a thumbnail table (``.npy``). A segment past the source's end writes nothing and holds 0 frames.
-    ``abort``, ``max_pixels`` and ``keep_master`` work as in ``transcode``."""
+    and a thumbnail table (``.npy``), and with ``small_path`` the 48x27 frames a learned detector reads. A
+    segment past the source's end writes nothing and holds 0 frames. ``abort``, ``max_pixels`` and
+    ``keep_master`` work as in ``transcode``."""
     name = Path(str(original).split("?", 1)[0]).name
     if start < 0 or (end is not None and end <= start):
         raise MediaError(f"segment [{start}, {end}) is empty or negative", "this is a bug; report it")
     master_path, proxy_path, thumbs_path = Path(master_path), Path(proxy_path), Path(thumbs_path)
     with staged(master_path, proxy_path) as (master_tmp, proxy_tmp):
-        thumbs = _Thumbnails()
+        thumbs = _Thumbnails(small_frames=small_path is not None)
         audio = _span_audio(original, timeline, start, end) if timeline.has_audio and keep_master else None
         with encoder_refusals(name):
             frames, reached_end, outputs = _encode_window(
@@ -186,6 +189,8 @@ def encode_segment(
                 "this is a bug; keep the original and report it",
             )
         np.save(thumbs_path, np.stack(thumbs.items))
+        if small_path is not None:
+            np.save(small_path, thumbs.small)
         publish(proxy_tmp, *([master_tmp] if keep_master else []))
     return SegmentResult(
         start, frames, reached_end, outputs.width, outputs.height,

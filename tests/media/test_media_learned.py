@@ -82,3 +82,26 @@ def test_learned_detector_needs_the_small_frames(tmp_path) -> None:
     features, _fps, _small = compute_features(video.path)
     with pytest.raises(HeatersError, match="48x27"):
         detector_for("transnetv2").detect(features, None)
+
+
+@needs_learned
+def test_answers_made_window_by_window_as_frames_arrive_are_the_whole_video_answers(tmp_path) -> None:
+    import torch
+
+    from heaters.media.learned import CHUNK, CONTEXT, load_model, window_probabilities
+
+    video = make_video(tmp_path / "v.mp4", shots=[S(60), S(70, "dissolve", 15), S(57)], size=(160, 90))
+    _features, _fps, small = compute_features(video.path, small_frames=True)
+    assert small is not None and len(small) == 187
+    whole = window_probabilities(small, offset=0, start=0, total=len(small))
+    assert whole.shape == (187,)
+    single, _many = load_model().predict_frames(torch.from_numpy(small), quiet=True)
+    np.testing.assert_allclose(whole, single.numpy().reshape(-1), atol=1e-4)  # the package's own answer
+    done = np.zeros(0, np.float32)
+    for available, total in ((90, None), (140, None), (187, 187)):  # segments arriving
+        offset = max(0, len(done) - CONTEXT)
+        done = np.concatenate([done, window_probabilities(small[offset:available], offset=offset, start=len(done),
+                                                          total=total)])
+        assert len(done) % CHUNK == 0 or total, len(done)  # only answers no later frame can change
+        np.testing.assert_allclose(done, whole[: len(done)], atol=1e-5)
+    assert len(done) == 187

