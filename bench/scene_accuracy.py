@@ -1,12 +1,15 @@
 """Scene detection accuracy per category, frame-exact, for every detector heaters offers.
 
     python bench/scene_accuracy.py [--out DIR] [--footage cityCC0.mpg] [--detectors builtin,transnetv2,ensemble]
+                                   [--preset fast]
 
 Encodes the labelled set of ``scene_set.py`` (kept in ``--out`` if given, and reused there on the next
 run), computes the features and the 48x27 frames in one decode per video as the encode stage does, runs
 each detector on them and prints precision, recall and F1 per category and overall, with false positives
 and misses. A hard cut counts only on its exact frame. ``--footage`` adds the real CC0 clip (one cut, at
-frame 116). The learned detectors need ``pip install 'heaters[learned]'``; without it they are skipped.
+frame 116). ``--preset fast`` encodes the set as internet video is (x264 ``fast``: B-frames, CABAC,
+deblocking) instead of ``ultrafast``; a directory holds one preset's set. The learned detectors need
+``pip install 'heaters[learned]'``; without it they are skipped.
 """
 
 from __future__ import annotations
@@ -38,6 +41,7 @@ def _inputs(video: Labelled, cache: Path, small: bool) -> tuple[np.ndarray, np.n
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=None, help="keep (and reuse) the encoded set here")
+    parser.add_argument("--preset", default="ultrafast", help="x264 preset of the set (fast: with B-frames)")
     parser.add_argument("--footage", type=Path, default=None, help="real clip with one cut at frame 116")
     parser.add_argument("--detectors", default="builtin,transnetv2,ensemble")
     parser.add_argument("--only", default="", help="comma-separated categories")
@@ -47,10 +51,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="bench-scene-accuracy-") as tmp:
         directory = args.out or Path(tmp)
         directory.mkdir(parents=True, exist_ok=True)
+        marker = directory / "preset.txt"
+        if marker.exists() and marker.read_text().strip() != args.preset:
+            parser.error(f"{directory} holds the set of preset {marker.read_text().strip()}: use another --out")
+        marker.write_text(args.preset)
         only = [c for c in args.only.split(",") if c] or None
         missing = [c for c in (only or CATEGORIES) if not (directory / f"{c}.mp4").exists()]
         if missing:
-            make_set(directory, missing)
+            make_set(directory, missing, preset=args.preset)
         videos = [
             Labelled(c, directory / f"{c}.mp4", w, n)
             for c, w, n in _truths(directory, only)

@@ -51,15 +51,17 @@ class Labelled:
     frames: int
 
 
-def make_set(directory: Path, only: Iterable[str] | None = None) -> list[Labelled]:
-    """Encode every category's video into ``directory`` (seeded, so the set is the same each run)."""
+def make_set(directory: Path, only: Iterable[str] | None = None, preset: str = "ultrafast") -> list[Labelled]:
+    """Encode every category's video into ``directory`` (seeded, so the set is the same each run) with x264's
+    ``preset``."""
     chosen = set(only) if only else set(CATEGORIES)
     out = []
     for i, (name, (shots, size, fps, noise)) in enumerate(CATEGORIES.items()):
         if name not in chosen:
             continue
         video: SyntheticVideo = make_video(
-            directory / f"{name}.mp4", shots=shots, size=size, fps=fps, noise=noise, seed=i + 11, crf=20
+            directory / f"{name}.mp4", shots=shots, size=size, fps=fps, noise=noise, seed=i + 11, crf=20,
+            preset=preset,
         )
         out.append(Labelled(name, video.path, video.windows, video.frames))
     return out

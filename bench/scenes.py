@@ -12,6 +12,9 @@ turn and ``--repeat`` times, each as its own process so start-up counts too:
   reference any decoding detector is measured against;
 * the same decode with the options ``heaters scenes`` decodes with (no H.264 loop filter, ``flags2=+fast``)
   and nothing else — its floor: what is left when the features, detection and start-up cost nothing;
+* the floor's decode of the reference frames only (``skip_frame = "NONREF"``: the B-frames no other frame
+  predicts from are left out) — what the first pass of a two-pass design would cost, one that decodes the
+  rest again only around possible cuts; the header says how many of the frames that decode holds;
 * with ``--pyav-defaults``, a decode with PyAV's own defaults (slice threads only, which a single-slice
   x264 stream cannot use: one thread);
 * PySceneDetect's ``AdaptiveDetector`` with its defaults (``pip install --no-deps scenedetect``; skipped if
@@ -42,6 +45,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import av
+from av.video.frame import PictureType
 
 from heaters.media.synthetic import ShotSpec, make_video
 
@@ -59,6 +63,15 @@ with av.open(sys.argv[1]) as c:
     s = c.streams.video[0]
     s.thread_type = "AUTO"
     s.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
+    print(sum(1 for _ in c.decode(s)))
+"""
+REFERENCES = """
+import sys, av
+with av.open(sys.argv[1]) as c:
+    s = c.streams.video[0]
+    s.thread_type = "AUTO"
+    s.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
+    s.codec_context.skip_frame = "NONREF"
     print(sum(1 for _ in c.decode(s)))
 """
 PYAV_DEFAULTS = """
@@ -88,6 +101,7 @@ def make_speed_file(footage: Path | None, path: Path, size: tuple[int, int], loo
                 for frame in source.decode(video=0):
                     scaled = frame.reformat(width=size[0], height=size[1], format="yuv420p")
                     scaled.pts, scaled.time_base = frames, Fraction(1, 25)
+                    scaled.pict_type = PictureType.NONE  # else x264 keeps the source's frame types: no B-frames
                     frames += 1
                     out.mux(stream.encode(scaled))
         out.mux(stream.encode(None))
@@ -158,6 +172,7 @@ def main() -> None:
         "heaters scenes": [sys.executable, "-m", "heaters", "scenes", "--json"],
         "pyav decode": [sys.executable, "-c", DECODE],
         "decode as heaters does": [sys.executable, "-c", FLOOR],
+        "reference frames only": [sys.executable, "-c", REFERENCES],
     }
     if args.pyav_defaults:
         commands["pyav decode, PyAV defaults"] = [sys.executable, "-c", PYAV_DEFAULTS]
@@ -178,6 +193,9 @@ def main() -> None:
                 frames = make_speed_file(args.footage, path, (w, h), args.loops, args.crf)
             size_mb = path.stat().st_size / 1e6
             source = "real footage" if args.footage else "synthetic"
+            references = subprocess.run([sys.executable, "-c", REFERENCES, str(path)], check=True,
+                                        capture_output=True, text=True).stdout.strip()
+            source += f", {references} of the {frames} frames are reference frames"
             if args.callgrind:
                 print(f"\n{w}x{h} H.264 ({source}, crf {args.crf}, {size_mb * 8 / (frames / 25):.1f} Mbit/s),"
                       f" {frames} frames, instructions under callgrind")

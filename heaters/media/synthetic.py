@@ -266,6 +266,7 @@ def make_video(
     number_pattern: bool = True,
     codec: str = "libx264",
     crf: int = 18,
+    preset: str = "ultrafast",
     vfr: bool = False,
     seed: int = 1,
     noise: float = 0.0,
@@ -276,7 +277,9 @@ def make_video(
     timeline. ``vfr`` writes irregular timestamps (frames lasting 0.5–1.5 nominal frame times, 1 on average),
     like a phone. ``noise`` adds camera noise of that standard deviation (0..255 scale) to every frame.
     ``clicks`` (with ``audio``) replaces the tone by silence with a 2 ms full-scale click at the start of
-    each of those frames, to measure how well sound and picture line up.
+    each of those frames, to measure how well sound and picture line up. ``preset`` is x264's: the default
+    ``ultrafast`` encodes quickly without B-frames or the deblocking filter; ``fast`` encodes as internet
+    video is (B-frames, CABAC, deblocking).
     """
     path = Path(path)
     fps = Fraction(fps)
@@ -292,7 +295,7 @@ def make_video(
         stream.width, stream.height = width, height
         stream.pix_fmt = "yuv420p"
         if codec == "libx264":
-            stream.options = {"crf": str(crf), "preset": "ultrafast"}
+            stream.options = {"crf": str(crf), "preset": preset}
         # Frames are converted with BT.601 below; say so, so every reader shows the intended colours.
         cc = stream.codec_context
         cc.colorspace, cc.color_primaries, cc.color_trc, cc.color_range = 6, 6, 6, 1
