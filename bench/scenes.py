@@ -50,30 +50,20 @@ from av.video.frame import PictureType
 from heaters.media.synthetic import ShotSpec, make_video
 
 S = ShotSpec
-DECODE = """
-import sys, av
-with av.open(sys.argv[1]) as c:
-    s = c.streams.video[0]
-    s.thread_type = "AUTO"
-    print(sum(1 for _ in c.decode(s)))
-"""
-FLOOR = """
-import sys, av
-with av.open(sys.argv[1]) as c:
-    s = c.streams.video[0]
-    s.thread_type = "AUTO"
-    s.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
-    print(sum(1 for _ in c.decode(s)))
-"""
-REFERENCES = """
-import sys, av
-with av.open(sys.argv[1]) as c:
-    s = c.streams.video[0]
-    s.thread_type = "AUTO"
-    s.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
-    s.codec_context.skip_frame = "NONREF"
-    print(sum(1 for _ in c.decode(s)))
-"""
+
+
+def decode_script(*settings: str) -> str:
+    """A program that decodes every frame of argv[1] on frame threads with these stream ``settings`` and prints
+    how many frames came out."""
+    lines = "".join(f"    {line}\n" for line in ('s.thread_type = "AUTO"', *settings))
+    return f"import sys, av\nwith av.open(sys.argv[1]) as c:\n    s = c.streams.video[0]\n{lines}" \
+        "    print(sum(1 for _ in c.decode(s)))\n"
+
+
+HEATERS_OPTIONS = 's.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}'
+DECODE = decode_script()
+FLOOR = decode_script(HEATERS_OPTIONS)
+REFERENCES = decode_script(HEATERS_OPTIONS, 's.codec_context.skip_frame = "NONREF"')
 PYAV_DEFAULTS = """
 import sys, av
 with av.open(sys.argv[1]) as c:

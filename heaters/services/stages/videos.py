@@ -231,8 +231,10 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
         )
     held.progress = {"stage": "detect", "percent": 0.0}
     detector = detector_for(settings.detector, settings.scene_threshold, settings.scene_min_frames)
-    found = await asyncio.to_thread(detector.detect, features, None) if not detector.wants_small else \
-        await _detect_learned(ctx, detector, features, video["features_key"], total)
+    if detector.wants_small:
+        found = await _detect_learned(ctx, detector, features, video["features_key"], total)
+    else:
+        found = await asyncio.to_thread(detector.detect, features, None)
     cuts = tuple(int(c.frame) for c in found)
     if any(not 0 < c < total for c in cuts) or list(cuts) != sorted(set(cuts)):
         raise MediaError(f"scene detection returned invalid cuts {list(cuts)[:10]}", "this is a bug; report it")
