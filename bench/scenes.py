@@ -47,6 +47,7 @@ from pathlib import Path
 import av
 from av.video.frame import PictureType
 
+from heaters.media.skim import DECODE_OPTIONS, FRAME_THREADS
 from heaters.media.synthetic import ShotSpec, make_video
 
 S = ShotSpec
@@ -60,10 +61,10 @@ def decode_script(*settings: str) -> str:
         "    print(sum(1 for _ in c.decode(s)))\n"
 
 
-HEATERS_OPTIONS = 's.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}'
+HEATERS_OPTIONS = (f"s.codec_context.thread_count = {FRAME_THREADS}", f"s.codec_context.options = {DECODE_OPTIONS!r}")
 DECODE = decode_script()
-FLOOR = decode_script(HEATERS_OPTIONS)
-REFERENCES = decode_script(HEATERS_OPTIONS, 's.codec_context.skip_frame = "NONREF"')
+FLOOR = decode_script(*HEATERS_OPTIONS)
+REFERENCES = decode_script(*HEATERS_OPTIONS, 's.codec_context.skip_frame = "NONREF"')
 PYAV_DEFAULTS = """
 import sys, av
 with av.open(sys.argv[1]) as c:

@@ -135,12 +135,19 @@ class FeatureBuilder:
         self._luma: list[float] = []
         self._rows: list[np.ndarray] = []
         self._done = 0  # frames whose rows are computed
+        self._filled: list[int] = []  # frames that were not decoded but filled in (``add(filled=True)``)
 
     @property
     def frames(self) -> int:
         return self._base + len(self._hsv) + len(self._pending)
 
-    def add(self, thumb: np.ndarray) -> None:
+    def add(self, thumb: np.ndarray, small: np.ndarray | None = None, *, filled: bool = False) -> None:
+        """Add the next frame's thumbnail (and small frame); ``filled`` marks a frame the decode left out and
+        its caller filled in as the blend of its neighbours."""
+        if filled:
+            self._filled.append(self.frames)
+        if small is not None:
+            self._small.append(small)
         self._pending.append(thumb)
         if len(self._pending) >= _BATCH:
             self._absorb()
@@ -155,9 +162,7 @@ class FeatureBuilder:
     def add_frame(self, frame: av.VideoFrame) -> None:
         """Thumbnail a decoded frame (and keep its small picture when asked to) and add it."""
         thumb, small = thumbnails(frame, self.keeps_small)
-        if small is not None:
-            self._small.append(small)
-        self.add(thumb)
+        self.add(thumb, small)
 
     @property
     def small(self) -> np.ndarray:
@@ -170,7 +175,9 @@ class FeatureBuilder:
         self._compute(self._base + len(self._hsv), final=True)
         if not self._rows:
             return np.zeros((0, len(COLUMNS)), np.float32)
-        return np.concatenate(self._rows).astype(np.float32)
+        table = np.concatenate(self._rows).astype(np.float32)
+        _unmix_filled(table, np.asarray(self._filled, np.int64))
+        return table
 
     def _absorb(self) -> None:
         if self._pending:
@@ -193,6 +200,20 @@ class FeatureBuilder:
         self._rgb = self._rgb[drop:]
         self._hist = self._hist[drop:]
         self._base += drop
+
+
+def _unmix_filled(table: np.ndarray, filled: np.ndarray) -> None:
+    """A blend of two neighbours is a perfect mix of nearby frames, the very sign of a dissolve: filled frames
+    take the blend residuals of the decoded frames either side of them instead (the larger)."""
+    if not filled.size:
+        return
+    real = np.setdiff1d(np.arange(len(table)), filled)
+    if not real.size:
+        return
+    after = np.minimum(np.searchsorted(real, filled), len(real) - 1)
+    before = np.maximum(after - 1, 0)
+    for column in (COLUMNS.index("blend"), COLUMNS.index("blend3")):
+        table[filled, column] = np.fmax(table[real[before], column], table[real[after], column])
 
 
 def _rows(

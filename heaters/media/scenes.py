@@ -91,29 +91,33 @@ def detector_for(name: str = "builtin", threshold: float = 3.0, min_frames: int 
 def compute_features(path: str | Path, small_frames: bool = False) -> tuple[np.ndarray, Fraction, np.ndarray | None]:
     """Decode ``path`` once at low cost and return (feature table, frame rate, small frames or None).
 
-    Only what the features need is decoded: H.264/HEVC skip their deblocking loop filter (invisible at 32x18),
-    the codec decodes on frame threads, each frame's planes are shrunk in place (no full-size conversion),
-    and everything else is batched numpy.
+    Only what the features need is decoded (``heaters.media.skim``): H.264/HEVC skip their deblocking loop
+    filter (invisible at 32x18) and, in quiet stretches, the B-frames no other frame needs; the codec decodes
+    on frame threads, each frame's planes are shrunk in place (no full-size conversion), and everything else
+    is batched numpy.
     """
     import av
 
     from heaters.media.features import FeatureBuilder
     from heaters.media.probe import normalise_rate, open_media, require_video
+    from heaters.media.skim import Unskimmable, frame_thumbnails
 
     name = Path(path).name
-    builder = FeatureBuilder(small_frames=small_frames)
-    with open_media(path) as container:
-        stream = require_video(container, name)
-        stream.thread_type = "AUTO"
-        stream.codec_context.options = {"skip_loop_filter": "all", "flags2": "+fast"}
-        fps = normalise_rate(stream.average_rate, stream.guessed_rate)
-        try:
-            for frame in container.decode(stream):
-                builder.add_frame(frame)
-        except av.error.FFmpegError as exc:
-            if builder.frames == 0:
-                raise MediaError(f"{name}: no frame could be decoded ({exc})", "the file is corrupt") from None
-            # A damaged tail: keep what decoded, as a player would.
+    for skim in (True, False):
+        builder = FeatureBuilder(small_frames=small_frames)
+        with open_media(path) as container:
+            stream = require_video(container, name)
+            fps = normalise_rate(stream.average_rate, stream.guessed_rate)
+            try:
+                for frame in frame_thumbnails(path, container, stream, small=small_frames, skim=skim):
+                    builder.add(frame.thumb, frame.small, filled=frame.filled)
+            except Unskimmable:
+                continue
+            except av.error.FFmpegError as exc:
+                if builder.frames == 0:
+                    raise MediaError(f"{name}: no frame could be decoded ({exc})", "the file is corrupt") from None
+                # A damaged tail: keep what decoded, as a player would.
+        break
     if builder.frames == 0:
         raise MediaError(f"{name}: the video stream holds no frames", "the file is empty or truncated")
     return builder.finish(), fps, (builder.small if small_frames else None)

@@ -130,7 +130,9 @@ class _Thumbnails(FeatureBuilder):
         super().__init__(small_frames=small_frames)
         self.items: list[np.ndarray] = []
 
-    def add(self, thumb: np.ndarray) -> None:
+    def add(self, thumb: np.ndarray, small: np.ndarray | None = None, *, filled: bool = False) -> None:
+        if small is not None:
+            self._small.append(small)
         self.items.append(thumb)
 
 

@@ -1,0 +1,200 @@
+"""The stand-alone scene decode: every frame's thumbnail, leaving B-frames undecoded where nothing happens.
+
+About half the frames of internet video (H.264, HEVC) are B-frames that no other frame predicts from, and the
+decoder can leave any of them out without touching another frame (FFmpeg's ``skip_frame = NONREF``, set
+packet by packet). The detector needs every frame where the picture changes, but not those of a still or
+slowly changing stretch, where a left-out frame is the blend of its two neighbours to within compression
+noise. So while the recent frames are quiet, such frames are left out; when both neighbours of a gap are
+decoded, the gap is checked: if they differ by less than the detector's floor (below which it fires on
+nothing) the gap is filled with their blend, otherwise its frames are decoded after all, from the keyframe
+before them. Every frame where the picture changes enough to matter is therefore a decoded frame; a left-out
+frame costs nothing but its share of the bitstream's parsing.
+
+No library decodes selectively like this (decoders drop non-reference frames all or none), hence this module.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import statistics
+from collections import deque
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal, NamedTuple
+
+import av
+import cv2
+import numpy as np
+
+from heaters.media.features import RETURN_CHECK, hsv_distance, thumbnails
+
+SKIMMABLE = {"h264", "hevc"}  # codecs whose decoder honours skip_frame = NONREF
+QUIET = 2.8  # frames two apart differing by less than this (mean HSV difference, 0..255) are quiet
+QUIET_FRAMES = 6  # this many quiet frames in a row before frames are left out
+FILL_BELOW = RETURN_CHECK  # a gap whose neighbours differ by less is filled with their blend
+DECODE_OPTIONS = {"skip_loop_filter": "all", "flags2": "+fast"}  # the loop filter is invisible at 32x18
+# More frame threads than FFmpeg's default (cores + 1): packets go to the threads in turn, and the turn of a
+# left-out frame is over at once, so with three per core the cores stay busy on the frames that are decoded.
+FRAME_THREADS = min(16, 3 * (os.cpu_count() or 1))
+
+
+def open_decoder(stream: av.VideoStream) -> None:
+    """Decode only what 32x18 features need: no H.264/HEVC loop filter, frame threads."""
+    stream.thread_type = "AUTO"
+    stream.codec_context.thread_count = FRAME_THREADS
+    stream.codec_context.options = dict(DECODE_OPTIONS)
+
+
+class Thumbnail(NamedTuple):
+    thumb: np.ndarray  # THUMB_H x THUMB_W RGB
+    small: np.ndarray | None = None  # SMALL_H x SMALL_W RGB, when asked for
+    # decoded; left out of the decode and filled in as the blend of its neighbours; or left out, then decoded
+    # after all because its neighbours differ
+    how: Literal["decoded", "filled", "decoded again"] = "decoded"
+
+    @property
+    def filled(self) -> bool:
+        return self.how == "filled"
+
+
+class Unskimmable(Exception):
+    """The stream lacks what leaving frames out needs (timestamps on every packet and frame): decode it whole."""
+
+
+def frame_thumbnails(
+    path: str | Path, container: av.container.InputContainer, stream: av.VideoStream, small: bool = False,
+    skim: bool = True,
+) -> Iterator[Thumbnail]:
+    """The thumbnail (and with ``small`` the small frame) of every frame of ``stream`` in display order.
+
+    Small frames (for a learned detector) need every frame decoded, so with ``small`` nothing is left out,
+    nor for codecs outside SKIMMABLE (or with ``skim=False``). A stream whose packets lack timestamps raises
+    ``Unskimmable``, possibly after some frames: start again with ``skim=False``."""
+    open_decoder(stream)
+    if small or not skim or stream.codec_context.name not in SKIMMABLE:
+        for frame in container.decode(stream):
+            yield Thumbnail(*thumbnails(frame, small))
+        return
+    yield from _Skimmer(Path(path), stream).run(container)
+
+
+def _hsv(thumb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(thumb, cv2.COLOR_RGB2HSV).astype(np.float32)
+
+
+class _Skimmer:
+    def __init__(self, path: Path, stream: av.VideoStream) -> None:
+        self.path = path
+        self.stream = stream
+        self.pending: list[tuple[int, bool]] = []  # (pts, sent as skippable) of packets not yet accounted for
+        self.recent: deque[float] = deque(maxlen=QUIET_FRAMES)  # changes over two frames, the latest frames
+        self.last_hsv: deque[np.ndarray] = deque(maxlen=2)
+        self.sizes: deque[int] = deque(maxlen=32)
+        self.previous: tuple[int, np.ndarray, np.ndarray] | None = None  # pts, RGB and HSV thumbnail
+        self.again: av.container.InputContainer | None = None  # for decoding gaps after all
+
+    def run(self, container: av.container.InputContainer) -> Iterator[Thumbnail]:
+        codec = self.stream.codec_context
+        try:
+            mode: Literal["DEFAULT", "NONREF"] = "DEFAULT"
+            for packet in container.demux(self.stream):
+                if packet.size == 0:  # the demuxer's end-of-stream marker: flush
+                    frames = codec.decode(None)
+                else:
+                    if packet.pts is None:
+                        raise Unskimmable
+                    leave_out = self._quiet() and not packet.is_keyframe and self._small(packet)
+                    wanted: Literal["DEFAULT", "NONREF"] = "NONREF" if leave_out else "DEFAULT"
+                    if wanted != mode:
+                        codec.skip_frame = mode = wanted
+                    heapq.heappush(self.pending, (packet.pts, wanted == "NONREF"))
+                    self.sizes.append(packet.size)
+                    frames = codec.decode(packet)
+                for frame in frames:
+                    yield from self._arrived(frame)
+            yield from self._tail()
+        finally:
+            if self.again is not None:
+                self.again.close()
+
+    def _quiet(self) -> bool:
+        return len(self.recent) == QUIET_FRAMES and max(self.recent) < QUIET
+
+    def _small(self, packet: av.Packet) -> bool:
+        """No bigger than the typical recent packet: a frame that is hard to predict (a flash, a new picture)
+        costs more bits, and is decoded rather than left out and then decoded again."""
+        return len(self.sizes) < 8 or packet.size <= statistics.median(self.sizes)
+
+    def _arrived(self, frame: av.VideoFrame) -> Iterator[Thumbnail]:
+        if frame.pts is None:
+            raise Unskimmable
+        # Every packet shown before this frame has been sent: the skippable ones still pending were left out.
+        gap = []
+        while self.pending and self.pending[0][0] <= frame.pts:
+            pts, skippable = heapq.heappop(self.pending)
+            if pts < frame.pts and skippable:
+                gap.append(pts)
+        thumb, _ = thumbnails(frame, False)
+        hsv = _hsv(thumb)
+        if gap and self.previous is not None:
+            yield from self._fill(gap, thumb, hsv)
+        elif gap:  # left out before any frame arrived: cannot happen for a stream that starts on a keyframe
+            raise Unskimmable
+        self._step(frame.pts, thumb, hsv)
+        yield Thumbnail(thumb)
+
+    def _fill(self, gap: list[int], thumb: np.ndarray, hsv: np.ndarray) -> Iterator[Thumbnail]:
+        assert self.previous is not None
+        _pts, before, before_hsv = self.previous
+        if float(hsv_distance(before_hsv, hsv, axis=(0, 1, 2))) < FILL_BELOW:
+            for i, pts in enumerate(gap, 1):
+                w = i / (len(gap) + 1)
+                blend = np.rint(before * (1 - w) + thumb * w).astype(np.uint8)
+                self._step(pts, blend, _hsv(blend))
+                yield Thumbnail(blend, how="filled")
+            return
+        decoded = self._decode_again(gap)
+        for pts in gap:
+            if pts not in decoded:
+                raise Unskimmable
+            self._step(pts, decoded[pts], _hsv(decoded[pts]))
+            yield Thumbnail(decoded[pts], how="decoded again")
+
+    def _tail(self) -> Iterator[Thumbnail]:
+        """Frames left out after the last decoded one (no later neighbour to blend with): decode them."""
+        gap = sorted(pts for pts, skippable in self.pending if skippable)
+        if not gap:
+            return
+        decoded = self._decode_again(gap)
+        for pts in gap:
+            if pts not in decoded:
+                raise Unskimmable
+            self._step(pts, decoded[pts], _hsv(decoded[pts]))
+            yield Thumbnail(decoded[pts], how="decoded again")
+
+    def _step(self, pts: int, thumb: np.ndarray, hsv: np.ndarray) -> None:
+        # Two frames apart: what the neighbours of a left-out frame will differ by.
+        if len(self.last_hsv) == 2:
+            self.recent.append(float(hsv_distance(self.last_hsv[0], hsv, axis=(0, 1, 2))))
+        self.last_hsv.append(hsv)
+        self.previous = (pts, thumb, hsv)
+
+    def _decode_again(self, gap: list[int]) -> dict[int, np.ndarray]:
+        """Thumbnails of the frames at ``gap`` (sorted pts), decoded from the keyframe before them."""
+        if self.again is None:
+            self.again = av.open(str(self.path))
+            open_decoder(self.again.streams.video[0])
+        stream = self.again.streams.video[0]  # the stream being skimmed, as require_video picks it
+        self.again.seek(gap[0], stream=stream, backward=True)
+        wanted, found = set(gap), {}
+        codec = stream.codec_context
+        for packet in self.again.demux(stream):
+            # On the way only the frames others are predicted from (and the wanted ones) are decoded.
+            codec.skip_frame = "DEFAULT" if packet.pts in wanted else "NONREF"
+            for frame in codec.decode(packet if packet.size else None):
+                if frame.pts in wanted:
+                    found[frame.pts] = thumbnails(frame, False)[0]
+            if len(found) == len(wanted) or (packet.pts is not None and packet.pts > gap[-1] and packet.is_keyframe):
+                break
+        return found

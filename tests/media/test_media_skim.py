@@ -1,0 +1,120 @@
+"""The stand-alone scene decode leaves quiet B-frames out without changing what the detector sees."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+from av.video.frame import PictureType
+
+from heaters.media import skim
+from heaters.media.features import FeatureBuilder, thumbnails_to_hsv
+from heaters.media.scenes import compute_features, detect_cuts, detect_file
+from heaters.media.skim import FILL_BELOW, Thumbnail, frame_thumbnails
+from heaters.media.synthetic import ShotSpec, make_video
+
+S = ShotSpec
+# Slowly moving shots (where frames can be left out), hard cuts, a dissolve and a whip pan (where they
+# cannot), encoded as internet video is: x264 with B-frames. At 640x360 the renderer's handheld drift of a
+# pixel a frame is as quiet as real footage.
+SHOTS = [S(70), S(60, pan=0.3), S(60, "dissolve", 16), S(70, whips=(30,)), S(60)]
+
+
+def thumbs(path: Path, skim_frames: bool = True) -> list[Thumbnail]:
+    with av.open(str(path)) as container:
+        return list(frame_thumbnails(path, container, container.streams.video[0], skim=skim_frames))
+
+
+def whole_features(path: Path) -> np.ndarray:
+    """The feature table of a decode of every frame."""
+    builder = FeatureBuilder()
+    builder.add_many(np.stack([t.thumb for t in thumbs(path, skim_frames=False)]))
+    return builder.finish()
+
+
+def distances(rgb: np.ndarray) -> np.ndarray:
+    """Mean HSV difference of each thumbnail from the next."""
+    hsv, _ = thumbnails_to_hsv(rgb)
+    return np.abs(hsv[1:] - hsv[:-1]).mean(axis=1)
+
+
+@pytest.fixture(scope="module")
+def bframes(tmp_path_factory: pytest.TempPathFactory):
+    return make_video(tmp_path_factory.mktemp("skim") / "b.mp4", shots=SHOTS, preset="fast", noise=0.5,
+                      number_pattern=False, size=(640, 360))
+
+
+def test_frames_are_left_out_only_where_their_neighbours_agree(bframes) -> None:
+    skimmed, whole = thumbs(bframes.path), thumbs(bframes.path, skim_frames=False)
+    assert len(skimmed) == len(whole) == bframes.frames
+    filled = [i for i, t in enumerate(skimmed) if t.filled]
+    assert len(filled) > bframes.frames // 16  # B-frames of the quiet stretches were not decoded
+    truth = np.stack([t.thumb for t in whole])
+    # Every frame that was decoded is exactly the full decode's frame N ...
+    for i, t in enumerate(skimmed):
+        if not t.filled:
+            np.testing.assert_array_equal(t.thumb, truth[i], err_msg=f"frame {i}")
+    # ... and every filled one lies between neighbours that differ by less than the detector's floor, and is
+    # that close to the real frame too.
+    step = distances(truth)
+    for i in filled:
+        assert 0 < i < bframes.frames - 1
+        assert step[i - 1] + step[i] < 2 * FILL_BELOW, i
+        assert distances(np.stack([truth[i], skimmed[i].thumb]))[0] < FILL_BELOW, i
+
+
+def test_skimming_finds_the_cuts_a_full_decode_finds(bframes) -> None:
+    skimmed, whole = detect_cuts(compute_features(bframes.path)[0]), detect_cuts(whole_features(bframes.path))
+    assert [(c.frame, c.kind) for c in skimmed] == [(c.frame, c.kind) for c in whole]
+    assert [c.confidence for c in skimmed] == pytest.approx([c.confidence for c in whole], abs=0.05)
+    # And they are the true cuts: hard cuts on their frame, the dissolve inside its window.
+    cuts = detect_file(bframes.path).cuts
+    assert len(cuts) == len(bframes.windows)
+    assert all(lo <= cut < hi for cut, (lo, hi) in zip(cuts, bframes.windows, strict=True))
+
+
+def test_a_gap_whose_neighbours_differ_is_decoded_after_all(bframes, monkeypatch) -> None:
+    # Treat every stretch as quiet: the B-frames of the cuts, the dissolve and the whip pan are left out too,
+    # and must come back decoded, not blended.
+    monkeypatch.setattr(skim, "QUIET", float("inf"))
+    skimmed, whole = thumbs(bframes.path), thumbs(bframes.path, skim_frames=False)
+    again = [i for i, t in enumerate(skimmed) if t.how == "decoded again"]
+    assert again
+    for i in again:
+        np.testing.assert_array_equal(skimmed[i].thumb, whole[i].thumb, err_msg=f"frame {i}")
+    step = distances(np.stack([t.thumb for t in whole]))
+    for i, t in enumerate(skimmed):
+        if t.filled:
+            assert step[i - 1] + step[i] < 2 * FILL_BELOW, i
+
+
+def test_a_stream_without_timestamps_is_decoded_whole(bframes, tmp_path) -> None:
+    raw = tmp_path / "b.h264"  # an elementary stream: its packets carry no timestamps
+    with av.open(str(bframes.path)) as source, av.open(str(raw), "w", format="h264") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+    features, _fps, _small = compute_features(raw)
+    np.testing.assert_array_equal(features, whole_features(bframes.path))
+
+
+def test_real_footage_as_internet_video_skims_to_its_one_cut(city_clip, tmp_path) -> None:
+    h264 = tmp_path / "city.mp4"
+    with av.open(str(city_clip)) as source, av.open(str(h264), "w") as out:
+        stream = out.add_stream("libx264", rate=25, options={"preset": "fast", "crf": "20"})
+        stream.width, stream.height, stream.pix_fmt = 640, 360, "yuv420p"
+        for n, frame in enumerate(source.decode(video=0)):
+            scaled = frame.reformat(width=640, height=360, format="yuv420p")
+            scaled.pts, scaled.time_base = n, Fraction(1, 25)
+            scaled.pict_type = PictureType.NONE  # let x264 choose its frame types: B-frames
+            out.mux(stream.encode(scaled))
+        out.mux(stream.encode(None))
+    frames = thumbs(h264)
+    assert sum(t.filled for t in frames) > len(frames) // 4
+    assert detect_file(h264).cuts == (116,)
+    assert [c.frame for c in detect_cuts(whole_features(h264))] == [116]
