@@ -231,3 +231,29 @@ async def test_a_learned_detector_on_segments_finds_what_it_finds_on_whole_files
     assert starts[1.0] == starts[0.0] and len(starts[0.0]) > 1
     assert len(answers["segments"]) == len(answers["whole"]) == sum(SHOTS)
     np.testing.assert_allclose(answers["segments"], answers["whole"], atol=1e-5)
+
+
+@pytest.mark.skipif(not LEARNED, reason="the learned extra is not installed: pip install 'heaters[learned]'")
+async def test_a_detector_setting_changed_during_the_encode_falls_back_to_the_builtin_one(
+    db: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Segments (or a whole file) encoded while HEATERS_DETECTOR was builtin have no 48x27 frames: after a
+    change to a learned detector the video is cut by the built-in one, with a warning, rather than failing."""
+    from heaters.services.ingest import ingest
+    from heaters.services.videos import live_clips
+
+    truth = make_video(tmp_path / "long.mp4", shot_frames=SHOTS, size=(160, 90))
+    for seconds in (0.0, 1.0):
+        before = StageContext.from_settings(replace(db, segment_seconds=seconds, proxy_preset="ultrafast"))
+        after = StageContext.from_settings(replace(before.settings, detector="ensemble"))
+        video_id = await ingest(before.settings, before.storage, str(truth.path))
+        for stage in (stages.download, stages.encode):
+            assert await stage(before, video_id) == "done"
+        rows = await Segment.select().where(Segment.source_video == video_id).order_by(Segment.position)
+        for i, position in enumerate(ORDER if rows else ()):  # the setting changes half-way through
+            assert await stages.encode_segment(before if i < len(ORDER) // 2 else after, rows[position]["id"]) == "done"
+        caplog.clear()
+        with caplog.at_level("WARNING"):
+            assert await stages.detect(after, video_id) == "done"
+        assert "encoded without the 48x27 frames HEATERS_DETECTOR=ensemble reads" in caplog.text
+        assert [c["start_frame"] for c in await live_clips(video_id)] == [0, *truth.cuts]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 import re
 import secrets
 import shutil
@@ -14,6 +15,8 @@ from heaters.errors import BadInput, DownloadError, HeatersError, InvalidCut, Me
 from heaters.services.queue import OFFLINE, TaskQueue
 from heaters.settings import Settings
 from heaters.storage import MasterCache, Storage, create_storage
+
+log = logging.getLogger(__name__)
 
 
 class GaveUp(HeatersError):
@@ -85,6 +88,16 @@ def features_key(video_id: int) -> str:
 def small_frames_key(features: str) -> str:
     """The 48x27 frames a learned detector reads, stored beside the features they were decoded with."""
     return features.removesuffix(".npy") + ".small.npy"
+
+
+def warn_without_small_frames(video_id: int, detector: str) -> None:
+    """A video encoded before ``HEATERS_DETECTOR`` asked for a learned detector has no 48x27 frames: it is
+    cut by the built-in detector (rather than failing, which no retry of the detect stage could mend)."""
+    log.warning(
+        "video %s was encoded without the 48x27 frames HEATERS_DETECTOR=%s reads (the setting changed during"
+        " its encode): its cuts come from the built-in detector; ingest it again to use %s", video_id, detector,
+        detector,
+    )
 
 
 def probabilities_key(features: str) -> str:

@@ -42,7 +42,12 @@ from heaters.db.numbers import highest_clip_number
 from heaters.db.tables import Clip, ReviewAudio, Segment, SourceVideo
 from heaters.errors import MediaError
 from heaters.services.review import now
-from heaters.services.stages.context import StageContext, probabilities_key, small_frames_key
+from heaters.services.stages.context import (
+    StageContext,
+    probabilities_key,
+    small_frames_key,
+    warn_without_small_frames,
+)
 from heaters.services.stages.lease import Claim
 from heaters.services.stages.runner import run_stage
 
@@ -333,8 +338,12 @@ async def _prepare(
 
     detector = detector_for(settings.detector, settings.scene_threshold, settings.scene_min_frames)
     features_key = f"features/{video_id}/upto-{prefix}.npy"
-    learned = (await _learned_probabilities(ctx, video["features_key"], features_key, pieces, prefix, complete)
-               if detector.wants_small else None)
+    learned = None
+    if detector.wants_small:
+        learned = await _learned_probabilities(ctx, video_id, video["features_key"], features_key, pieces, prefix,
+                                               complete)
+        if learned is None:
+            detector = detector_for("builtin", settings.scene_threshold, settings.scene_min_frames)
 
     def compute() -> tuple[np.ndarray, tuple[int, ...]]:
         builder = FeatureBuilder()
@@ -373,11 +382,12 @@ async def _prepare(
 
 
 async def _learned_probabilities(
-    ctx: StageContext, old_features_key: str, features_key: str, pieces: list[dict[str, Any]], prefix: int,
-    complete: bool,
-) -> np.ndarray:
+    ctx: StageContext, video_id: int, old_features_key: str, features_key: str, pieces: list[dict[str, Any]],
+    prefix: int, complete: bool,
+) -> np.ndarray | None:
     """TransNetV2's answers for the encoded prefix, stored beside ``features_key``: the answers kept beside the
-    previous features, extended by the windows the new segments complete (``learned.window_probabilities``)."""
+    previous features, extended by the windows the new segments complete (``learned.window_probabilities``).
+    None if a segment was encoded without the 48x27 frames (``HEATERS_DETECTOR`` was changed meanwhile)."""
     from heaters.media.learned import CONTEXT, window_probabilities
 
     storage = ctx.storage
@@ -393,8 +403,8 @@ async def _learned_probabilities(
             continue
         key = small_frames_key(p["thumbs_key"])
         if not await asyncio.to_thread(storage.exists, key):
-            raise MediaError(f"{key} is missing: segment {p['position']} was encoded without the frames "
-                             f"HEATERS_DETECTOR={ctx.settings.detector} reads", "run `heaters retry` on the video")
+            warn_without_small_frames(video_id, ctx.settings.detector)
+            return None
         data = np.load(io.BytesIO(await asyncio.to_thread(storage.get_bytes, key)))
         small.append(data[max(0, offset - lo):])
     frames = np.concatenate(small) if small else np.zeros((0, 27, 48, 3), np.uint8)

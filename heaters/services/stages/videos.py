@@ -23,7 +23,7 @@ from heaters.errors import MediaError
 from heaters.services.download import copy_local, fetch_url, local_path_of
 from heaters.services.stages import context as keys
 from heaters.services.stages import segments
-from heaters.services.stages.context import StageContext
+from heaters.services.stages.context import StageContext, warn_without_small_frames
 from heaters.services.stages.lease import Claim
 from heaters.services.stages.poster import make_poster
 from heaters.services.stages.runner import run_stage
@@ -232,7 +232,7 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
     held.progress = {"stage": "detect", "percent": 0.0}
     detector = detector_for(settings.detector, settings.scene_threshold, settings.scene_min_frames)
     if detector.wants_small:
-        found = await _detect_learned(ctx, detector, features, video["features_key"], total)
+        found = await _detect_learned(ctx, video_id, detector, features, video["features_key"], total)
     else:
         found = await asyncio.to_thread(detector.detect, features, None)
     cuts = tuple(int(c.frame) for c in found)
@@ -247,7 +247,7 @@ async def _detect(ctx: StageContext, held: Claim) -> None:
 
 
 async def _detect_learned(
-    ctx: StageContext, detector: Any, features: np.ndarray, features_key: str, total: int
+    ctx: StageContext, video_id: int, detector: Any, features: np.ndarray, features_key: str, total: int
 ) -> tuple[Any, ...]:
     """A learned detector's cuts: from TransNetV2's answers kept beside the features (a video encoded in
     segments has them already), else from the 48x27 frames the encode made."""
@@ -257,17 +257,20 @@ async def _detect_learned(
         if len(p) == total:
             return tuple(await asyncio.to_thread(detector.detect_with, features, p))
     small = await _small_frames(ctx, features_key, total)
+    if small is None:
+        from heaters.media.scenes import detector_for
+
+        warn_without_small_frames(video_id, ctx.settings.detector)
+        builtin = detector_for("builtin", ctx.settings.scene_threshold, ctx.settings.scene_min_frames)
+        return tuple(await asyncio.to_thread(builtin.detect, features, None))
     return tuple(await asyncio.to_thread(detector.detect, features, small))
 
 
-async def _small_frames(ctx: StageContext, features_key: str, total: int) -> np.ndarray:
-    """The 48x27 frames the encode made for a learned detector."""
+async def _small_frames(ctx: StageContext, features_key: str, total: int) -> np.ndarray | None:
+    """The 48x27 frames the encode made for a learned detector, None if it made none."""
     key = keys.small_frames_key(features_key)
     if not await asyncio.to_thread(ctx.storage.exists, key):
-        raise MediaError(
-            f"{key} is missing: the video was encoded without the frames HEATERS_DETECTOR={ctx.settings.detector}"
-            " reads", "run `heaters retry` to encode it again with this setting",
-        )
+        return None
     data = await asyncio.to_thread(ctx.storage.get_bytes, key)
     small = np.load(io.BytesIO(data), allow_pickle=False)
     if len(small) != total:
