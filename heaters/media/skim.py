@@ -59,7 +59,8 @@ class Thumbnail(NamedTuple):
 
 
 class Unskimmable(Exception):
-    """The stream lacks what leaving frames out needs (timestamps on every packet and frame): decode it whole."""
+    """The stream lacks what leaving frames out needs (timestamps on every packet and frame, undamaged data):
+    decode it whole."""
 
 
 def frame_thumbnails(
@@ -69,8 +70,9 @@ def frame_thumbnails(
     """The thumbnail (and with ``small`` the small frame) of every frame of ``stream`` in display order.
 
     Small frames (for a learned detector) need every frame decoded, so with ``small`` nothing is left out,
-    nor for codecs outside SKIMMABLE (or with ``skim=False``). A stream whose packets lack timestamps raises
-    ``Unskimmable``, possibly after some frames: start again with ``skim=False``."""
+    nor for codecs outside SKIMMABLE (or with ``skim=False``). A stream whose packets lack timestamps, or
+    whose data is damaged, raises ``Unskimmable``, possibly after some frames: start again with
+    ``skim=False``."""
     open_decoder(stream)
     if small or not skim or stream.codec_context.name not in SKIMMABLE:
         for frame in container.decode(stream):
@@ -114,6 +116,9 @@ class _Skimmer:
                 for frame in frames:
                     yield from self._arrived(frame)
             yield from self._tail()
+        except av.error.FFmpegError:
+            # Damaged data: a decode of every frame decides what is kept, so that frame N stays frame N.
+            raise Unskimmable from None
         finally:
             if self.again is not None:
                 self.again.close()

@@ -118,3 +118,23 @@ def test_real_footage_as_internet_video_skims_to_its_one_cut(city_clip, tmp_path
     assert sum(t.filled for t in frames) > len(frames) // 4
     assert detect_file(h264).cuts == (116,)
     assert [c.frame for c in detect_cuts(whole_features(h264))] == [116]
+
+
+def test_a_damaged_file_keeps_the_frames_a_full_decode_keeps(bframes, tmp_path) -> None:
+    ts = tmp_path / "b.ts"  # MPEG-TS: a cut-off file still opens; its last packets are damaged
+    with av.open(str(bframes.path)) as source, av.open(str(ts), "w", format="mpegts") as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+    data = ts.read_bytes()
+    damaged = tmp_path / "damaged.ts"
+    damaged.write_bytes(data[: len(data) * 3 // 5] + bytes(range(256)) * 64)
+    skimmed, whole = thumbs(damaged), thumbs(damaged, skim_frames=False)
+    assert 0 < len(skimmed) == len(whole) < bframes.frames
+    assert any(t.filled for t in skimmed)
+    for i, t in enumerate(skimmed):
+        if not t.filled:
+            np.testing.assert_array_equal(t.thumb, whole[i].thumb, err_msg=f"frame {i}")
+    assert len(compute_features(damaged)[0]) == len(whole)
