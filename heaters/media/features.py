@@ -53,7 +53,7 @@ SHIFT_X, SHIFT_Y = 4, 2
 MOTION_CHECK = 6.0  # below this plain change no frame can be a cut, so motion compensation is skipped
 RETURN_CHECK = 3.0  # the smallest change the detector considers at all (its low-contrast floor)
 HIST_BINS = 16
-_BATCH = 512
+_BATCH = 128  # rows are computed as frames stream in: small batches overlap the decoder's threads
 _BACK = WINDOW + 3  # also the frames just before a staged flash (``return2``)
 _AHEAD = WINDOW
 

@@ -93,7 +93,7 @@ class _Skimmer:
         self.recent: deque[float] = deque(maxlen=QUIET_FRAMES)  # changes over two frames, the latest frames
         self.last_hsv: deque[np.ndarray] = deque(maxlen=2)
         self.sizes: deque[int] = deque(maxlen=32)
-        self.previous: tuple[int, np.ndarray, np.ndarray] | None = None  # pts, RGB and HSV thumbnail
+        self.previous: tuple[np.ndarray, np.ndarray] | None = None  # the last frame's RGB and HSV thumbnail
         self.again: av.container.InputContainer | None = None  # for decoding gaps after all
 
     def run(self, container: av.container.InputContainer) -> Iterator[Thumbnail]:
@@ -146,24 +146,24 @@ class _Skimmer:
             yield from self._fill(gap, thumb, hsv)
         elif gap:  # left out before any frame arrived: cannot happen for a stream that starts on a keyframe
             raise Unskimmable
-        self._step(frame.pts, thumb, hsv)
+        self._step(thumb, hsv)
         yield Thumbnail(thumb)
 
     def _fill(self, gap: list[int], thumb: np.ndarray, hsv: np.ndarray) -> Iterator[Thumbnail]:
         assert self.previous is not None
-        _pts, before, before_hsv = self.previous
+        before, before_hsv = self.previous
         if float(hsv_distance(before_hsv, hsv, axis=(0, 1, 2))) < FILL_BELOW:
-            for i, pts in enumerate(gap, 1):
+            for i in range(1, len(gap) + 1):
                 w = i / (len(gap) + 1)
                 blend = np.rint(before * (1 - w) + thumb * w).astype(np.uint8)
-                self._step(pts, blend, _hsv(blend))
+                self._step(blend, _hsv(blend))
                 yield Thumbnail(blend, how="filled")
             return
         decoded = self._decode_again(gap)
         for pts in gap:
             if pts not in decoded:
                 raise Unskimmable
-            self._step(pts, decoded[pts], _hsv(decoded[pts]))
+            self._step(decoded[pts], _hsv(decoded[pts]))
             yield Thumbnail(decoded[pts], how="decoded again")
 
     def _tail(self) -> Iterator[Thumbnail]:
@@ -175,15 +175,15 @@ class _Skimmer:
         for pts in gap:
             if pts not in decoded:
                 raise Unskimmable
-            self._step(pts, decoded[pts], _hsv(decoded[pts]))
+            self._step(decoded[pts], _hsv(decoded[pts]))
             yield Thumbnail(decoded[pts], how="decoded again")
 
-    def _step(self, pts: int, thumb: np.ndarray, hsv: np.ndarray) -> None:
+    def _step(self, thumb: np.ndarray, hsv: np.ndarray) -> None:
         # Two frames apart: what the neighbours of a left-out frame will differ by.
         if len(self.last_hsv) == 2:
             self.recent.append(float(hsv_distance(self.last_hsv[0], hsv, axis=(0, 1, 2))))
         self.last_hsv.append(hsv)
-        self.previous = (pts, thumb, hsv)
+        self.previous = (thumb, hsv)
 
     def _decode_again(self, gap: list[int]) -> dict[int, np.ndarray]:
         """Thumbnails of the frames at ``gap`` (sorted pts), decoded from the keyframe before them."""
