@@ -159,18 +159,15 @@ class _Skimmer:
                 self._step(blend, _hsv(blend))
                 yield Thumbnail(blend, how="filled")
             return
-        decoded = self._decode_again(gap)
-        for pts in gap:
-            if pts not in decoded:
-                raise Unskimmable
-            self._step(decoded[pts], _hsv(decoded[pts]))
-            yield Thumbnail(decoded[pts], how="decoded again")
+        yield from self._decoded_again(gap)
 
     def _tail(self) -> Iterator[Thumbnail]:
         """Frames left out after the last decoded one (no later neighbour to blend with): decode them."""
         gap = sorted(pts for pts, skippable in self.pending if skippable)
-        if not gap:
-            return
+        if gap:
+            yield from self._decoded_again(gap)
+
+    def _decoded_again(self, gap: list[int]) -> Iterator[Thumbnail]:
         decoded = self._decode_again(gap)
         for pts in gap:
             if pts not in decoded:

@@ -35,6 +35,17 @@ def whole_features(path: Path) -> np.ndarray:
     return builder.finish()
 
 
+def remux(source_path: Path, path: Path, container_format: str) -> Path:
+    """The video stream of ``source_path``, packets unchanged, in another container."""
+    with av.open(str(source_path)) as source, av.open(str(path), "w", format=container_format) as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+    return path
+
+
 def distances(rgb: np.ndarray) -> np.ndarray:
     """Mean HSV difference of each thumbnail from the next."""
     hsv, _ = thumbnails_to_hsv(rgb)
@@ -92,13 +103,7 @@ def test_a_gap_whose_neighbours_differ_is_decoded_after_all(bframes, monkeypatch
 
 
 def test_a_stream_without_timestamps_is_decoded_whole(bframes, tmp_path) -> None:
-    raw = tmp_path / "b.h264"  # an elementary stream: its packets carry no timestamps
-    with av.open(str(bframes.path)) as source, av.open(str(raw), "w", format="h264") as out:
-        stream = out.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(source.streams.video[0]):
-            if packet.size:
-                packet.stream = stream
-                out.mux(packet)
+    raw = remux(bframes.path, tmp_path / "b.h264", "h264")  # an elementary stream: no timestamps
     features, _fps, _small = compute_features(raw)
     np.testing.assert_array_equal(features, whole_features(bframes.path))
 
@@ -121,13 +126,7 @@ def test_real_footage_as_internet_video_skims_to_its_one_cut(city_clip, tmp_path
 
 
 def test_a_damaged_file_keeps_the_frames_a_full_decode_keeps(bframes, tmp_path) -> None:
-    ts = tmp_path / "b.ts"  # MPEG-TS: a cut-off file still opens; its last packets are damaged
-    with av.open(str(bframes.path)) as source, av.open(str(ts), "w", format="mpegts") as out:
-        stream = out.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(source.streams.video[0]):
-            if packet.size:
-                packet.stream = stream
-                out.mux(packet)
+    ts = remux(bframes.path, tmp_path / "b.ts", "mpegts")  # a cut-off MPEG-TS still opens
     data = ts.read_bytes()
     damaged = tmp_path / "damaged.ts"
     damaged.write_bytes(data[: len(data) * 3 // 5] + bytes(range(256)) * 64)
