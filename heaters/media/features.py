@@ -119,7 +119,8 @@ def hsv_distance(a: np.ndarray, b: np.ndarray, axis: int | tuple[int, ...] = -1)
 
 
 class FeatureBuilder:
-    """Feed RGB thumbnails in frame order with ``add``; ``finish`` returns the (frames, 13) float32 table.
+    """Feed RGB thumbnails in frame order with ``add``; ``finish`` returns the (frames, len(COLUMNS)) float32
+    table.
 
     With ``small_frames`` it also keeps every frame's SMALL_H x SMALL_W RGB picture (``add_frame``), for a
     learned detector: ``small`` holds them, (frames, SMALL_H, SMALL_W, 3) uint8."""

@@ -103,7 +103,7 @@ def compute_features(path: str | Path, small_frames: bool = False) -> tuple[np.n
     from heaters.media.skim import Unskimmable, frame_thumbnails
 
     name = Path(path).name
-    for skim in (True, False):
+    for skim in (True, False):  # a stream that cannot be skimmed is decoded again, whole
         builder = FeatureBuilder(small_frames=small_frames)
         with open_media(path) as container:
             stream = require_video(container, name)
