@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -68,15 +70,19 @@ def scenes(file: Path, threshold: float | None, min_frames: int | None, detector
     from heaters.media.scenes import LOW_CONFIDENCE, detect_file
 
     settings = load_settings()
+    progress = _progress_line(file.name) if sys.stderr.isatty() else None
     try:
         result = detect_file(
             file, threshold if threshold is not None else settings.scene_threshold,
             min_frames if min_frames is not None else settings.scene_min_frames,
-            detector=detector or settings.detector,
+            detector=detector or settings.detector, progress=progress,
         )
     except HeatersError as exc:
         fail(exc)
         return
+    finally:
+        if progress is not None:
+            click.echo("\r\033[K", err=True, nl=False)  # the progress line goes
     if as_json:
         echo_json(result.as_json())
         return
@@ -84,6 +90,26 @@ def scenes(file: Path, threshold: float | None, min_frames: int | None, detector
     for cut in result.detected:
         note = "\tcheck" if cut.confidence < LOW_CONFIDENCE else ""
         click.echo(f"{cut.frame}\t{float(cut.frame / result.fps):.3f}s\t{cut.kind}\t{cut.confidence:.2f}{note}")
+
+
+def _progress_line(name: str) -> Callable[[int, int | None], None]:
+    """One line on the terminal's stderr, rewritten at most twice a second: "a.mp4: 1200/90000 frames, 3 min
+    left"."""
+    from heaters.progress import details
+
+    started = time.monotonic()
+    shown = [0.0]
+
+    def show(frames: int, total: int | None) -> None:
+        now = time.monotonic()
+        if now - shown[0] < 0.5:
+            return
+        shown[0] = now
+        percent = 100.0 * frames / total if total else None
+        line = details({"frames": frames, "total": total, "percent": percent, "seconds": now - started})
+        click.echo(f"\r{name}: {line}\033[K", err=True, nl=False)
+
+    return show
 
 
 @click.command(context_settings=CONTEXT)

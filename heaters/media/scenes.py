@@ -15,6 +15,7 @@ features (the encode stage gets them from its own decode instead).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -88,8 +89,15 @@ def detector_for(name: str = "builtin", threshold: float = 3.0, min_frames: int 
     return learned if name == "transnetv2" else EnsembleDetector(builtin, learned, min_frames=min_frames)
 
 
-def compute_features(path: str | Path, small_frames: bool = False) -> tuple[np.ndarray, Fraction, np.ndarray | None]:
-    """Decode ``path`` once at low cost and return (feature table, frame rate, small frames or None).
+Progress = Callable[[int, int | None], None]  # (frames done, frames in the file if known)
+PROGRESS_EVERY = 100  # frames
+
+
+def compute_features(
+    path: str | Path, small_frames: bool = False, progress: Progress | None = None
+) -> tuple[np.ndarray, Fraction, np.ndarray | None]:
+    """Decode ``path`` once at low cost and return (feature table, frame rate, small frames or None);
+    ``progress`` is told every PROGRESS_EVERY frames how far the decode has got.
 
     Only what the features need is decoded (``heaters.media.skim``): H.264/HEVC skip their deblocking loop
     filter (invisible at 32x18) and, in quiet stretches, the B-frames no other frame needs; the codec decodes
@@ -108,9 +116,12 @@ def compute_features(path: str | Path, small_frames: bool = False) -> tuple[np.n
         with open_media(path) as container:
             stream = require_video(container, name)
             fps = normalise_rate(stream.average_rate, stream.guessed_rate)
+            total = stream.frames or None
             try:
                 for frame in frame_thumbnails(path, container, stream, small=small_frames, skim=skim):
                     builder.add(frame.thumb, frame.small, filled=frame.filled)
+                    if progress is not None and builder.frames % PROGRESS_EVERY == 0:
+                        progress(builder.frames, total)
             except Unskimmable:
                 continue
             except av.error.FFmpegError as exc:
@@ -124,14 +135,15 @@ def compute_features(path: str | Path, small_frames: bool = False) -> tuple[np.n
 
 
 def detect_file(
-    path: str | Path, threshold: float = 3.0, min_frames: int = 8, detector: SceneDetector | str | None = None
+    path: str | Path, threshold: float = 3.0, min_frames: int = 8, detector: SceneDetector | str | None = None,
+    progress: Progress | None = None,
 ) -> SceneResult:
     """Detect cuts in any video file: what ``heaters scenes FILE --json`` prints."""
     if isinstance(detector, str | None):
         chosen = detector_for(detector or "builtin", threshold, min_frames)
     else:
         chosen = detector
-    features, fps, small = compute_features(path, small_frames=chosen.wants_small)
+    features, fps, small = compute_features(path, small_frames=chosen.wants_small, progress=progress)
     return SceneResult(detected=chosen.detect(features, small), frames=len(features), fps=fps)
 
 

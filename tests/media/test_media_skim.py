@@ -137,3 +137,9 @@ def test_a_damaged_file_keeps_the_frames_a_full_decode_keeps(bframes, tmp_path) 
         if not t.filled:
             np.testing.assert_array_equal(t.thumb, whole[i].thumb, err_msg=f"frame {i}")
     assert len(compute_features(damaged)[0]) == len(whole)
+
+
+def test_the_decode_tells_how_far_it_has_got(bframes) -> None:
+    seen: list[tuple[int, int | None]] = []
+    compute_features(bframes.path, progress=lambda done, total: seen.append((done, total)))
+    assert seen == [(n, bframes.frames) for n in range(100, bframes.frames + 1, 100)]

@@ -79,6 +79,33 @@ def test_scenes_json_matches_the_ground_truth(tmp_path: Path) -> None:
     assert empty.returncode == 2 and "empty" in empty.stderr
 
 
+def test_scenes_shows_its_progress_on_a_terminal(tmp_path: Path) -> None:
+    import pty
+
+    truth = make_video(tmp_path / "long.mp4", shot_frames=(150, 150), size=(160, 90))
+    terminal, stderr = pty.openpty()  # stderr is a terminal, stdout a pipe: the JSON stays clean
+    try:
+        result = subprocess.run([sys.executable, "-m", "heaters", "scenes", str(truth.path), "--json"],
+                                stdout=subprocess.PIPE, stderr=stderr, text=True, timeout=120)
+        os.close(stderr)
+        shown = b""
+        while chunk := _read_some(terminal):
+            shown += chunk
+    finally:
+        os.close(terminal)
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["cuts"] == [150]
+    assert b"long.mp4: 100/300 frames" in shown
+    assert shown.endswith(b"\r\x1b[K")  # the line is cleared at the end
+
+
+def _read_some(fd: int) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the other end is closed
+        return b""
+
+
 def test_doctor_reports_each_part(settings: Settings) -> None:
     heaters(settings, "migrate")
     result = heaters(settings, "doctor", "--json")
