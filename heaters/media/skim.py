@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import heapq
 import os
-import statistics
 from collections import deque
 from collections.abc import Iterator
 from pathlib import Path
@@ -129,7 +128,7 @@ class _Skimmer:
     def _small(self, packet: av.Packet) -> bool:
         """No bigger than the typical recent packet: a frame that is hard to predict (a flash, a new picture)
         costs more bits, and is decoded rather than left out and then decoded again."""
-        return len(self.sizes) < 8 or packet.size <= statistics.median(self.sizes)
+        return len(self.sizes) < 8 or packet.size <= sorted(self.sizes)[len(self.sizes) // 2]
 
     def _arrived(self, frame: av.VideoFrame) -> Iterator[Thumbnail]:
         if frame.pts is None:
