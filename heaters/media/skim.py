@@ -29,8 +29,13 @@ import numpy as np
 from heaters.media.features import RETURN_CHECK, hsv_distance, thumbnails
 
 SKIMMABLE = {"h264", "hevc"}  # codecs whose decoder honours skip_frame = NONREF
-QUIET = 2.8  # frames two apart differing by less than this (mean HSV difference, 0..255) are quiet
-QUIET_FRAMES = 6  # this many quiet frames in a row before frames are left out
+QUIET = 2.8  # frames as far apart as a gap's neighbours differing by less than this (mean HSV, 0..255)
+MAX_SPAN = 8
+QUIET_FRAMES = 6  # this many quiet frames in a row before frames are left out; twice as many after each
+# gap that had to be decoded again (a picture that changes unevenly, like a drift of light, is a poor bet)
+# A packet this many times the largest of the last 16 carries a new picture (a cut, a burst of motion): the
+# frames around it are decoded until it has been shown and QUIET_FRAMES quiet frames have followed.
+BIG = 1.5
 FILL_BELOW = RETURN_CHECK  # a gap whose neighbours differ by less is filled with their blend
 DECODE_OPTIONS = {"skip_loop_filter": "all", "flags2": "+fast"}  # the loop filter is invisible at 32x18
 # More frame threads than FFmpeg's default (cores + 1): packets go to the threads in turn, and the turn of a
@@ -89,9 +94,13 @@ class _Skimmer:
         self.path = path
         self.stream = stream
         self.pending: list[tuple[int, bool]] = []  # (pts, sent as skippable) of packets not yet accounted for
-        self.recent: deque[float] = deque(maxlen=QUIET_FRAMES)  # changes over two frames, the latest frames
-        self.last_hsv: deque[np.ndarray] = deque(maxlen=2)
+        # How far apart the neighbours of a gap lie: 2 for single left-out frames, more for longer B-runs.
+        self.span = 2
+        self.quiet_run = 0  # frames in a row that changed by less than QUIET over ``span`` frames
+        self.patience = QUIET_FRAMES
+        self.last_hsv: deque[np.ndarray] = deque(maxlen=MAX_SPAN)
         self.sizes: deque[int] = deque(maxlen=32)
+        self.unsettled: int | None = None  # pts of a big packet not yet shown
         self.previous: tuple[np.ndarray, np.ndarray] | None = None  # the last frame's RGB and HSV thumbnail
         self.again: av.container.InputContainer | None = None  # for decoding gaps after all
 
@@ -105,12 +114,12 @@ class _Skimmer:
                 else:
                     if packet.pts is None:
                         raise Unskimmable
+                    self._note_size(packet, packet.pts)
                     leave_out = self._quiet() and not packet.is_keyframe and self._small(packet)
                     wanted: Literal["DEFAULT", "NONREF"] = "NONREF" if leave_out else "DEFAULT"
                     if wanted != mode:
                         codec.skip_frame = mode = wanted
                     heapq.heappush(self.pending, (packet.pts, wanted == "NONREF"))
-                    self.sizes.append(packet.size)
                     frames = codec.decode(packet)
                 for frame in frames:
                     yield from self._arrived(frame)
@@ -122,8 +131,16 @@ class _Skimmer:
             if self.again is not None:
                 self.again.close()
 
+    def _note_size(self, packet: av.Packet, pts: int) -> None:
+        # Decisions are made on frames shown several packets ago (the decoder's threads and reordering delay
+        # them), so a cut is seen in the bitstream first: its frame costs many more bits than the last ones.
+        recent = list(self.sizes)[-16:]
+        if packet.is_keyframe or (len(recent) == 16 and packet.size > BIG * max(recent)):
+            self.unsettled = pts if self.unsettled is None else max(pts, self.unsettled)
+        self.sizes.append(packet.size)
+
     def _quiet(self) -> bool:
-        return len(self.recent) == QUIET_FRAMES and max(self.recent) < QUIET
+        return self.unsettled is None and self.quiet_run >= self.patience
 
     def _small(self, packet: av.Packet) -> bool:
         """No bigger than the typical recent packet: a frame that is hard to predict (a flash, a new picture)
@@ -139,9 +156,13 @@ class _Skimmer:
             pts, skippable = heapq.heappop(self.pending)
             if pts < frame.pts and skippable:
                 gap.append(pts)
+        if self.unsettled is not None and frame.pts >= self.unsettled:
+            self.unsettled = None
+            self.quiet_run = 0  # quiet again only after more quiet frames
         thumb, _ = thumbnails(frame, False)
         hsv = _hsv(thumb)
         if gap and self.previous is not None:
+            self.span = min(MAX_SPAN, max(self.span, len(gap) + 1))
             yield from self._fill(gap, thumb, hsv)
         elif gap:  # left out before any frame arrived: cannot happen for a stream that starts on a keyframe
             raise Unskimmable
@@ -167,6 +188,8 @@ class _Skimmer:
             yield from self._decoded_again(gap)
 
     def _decoded_again(self, gap: list[int]) -> Iterator[Thumbnail]:
+        self.patience = min(16 * QUIET_FRAMES, 2 * self.patience)
+        self.quiet_run = 0
         decoded = self._decode_again(gap)
         for pts in gap:
             if pts not in decoded:
@@ -176,8 +199,9 @@ class _Skimmer:
 
     def _step(self, thumb: np.ndarray, hsv: np.ndarray) -> None:
         # Two frames apart: what the neighbours of a left-out frame will differ by.
-        if len(self.last_hsv) == 2:
-            self.recent.append(float(hsv_distance(self.last_hsv[0], hsv, axis=(0, 1, 2))))
+        if len(self.last_hsv) >= self.span:
+            change = float(hsv_distance(self.last_hsv[-self.span], hsv, axis=(0, 1, 2)))
+            self.quiet_run = self.quiet_run + 1 if change < QUIET else 0
         self.last_hsv.append(hsv)
         self.previous = (thumb, hsv)
 
