@@ -102,6 +102,16 @@ def test_a_gap_whose_neighbours_differ_is_decoded_after_all(bframes, monkeypatch
             assert step[i - 1] + step[i] < 2 * FILL_BELOW, i
 
 
+def test_a_cut_is_seen_in_the_bitstream_before_its_frames_are_shown(bframes, monkeypatch) -> None:
+    # Even when every stretch counts as quiet, the new picture's big packet keeps the frames around each hard
+    # cut from being left out: decisions are made on frames shown several packets earlier.
+    monkeypatch.setattr(skim, "QUIET", float("inf"))
+    skimmed = thumbs(bframes.path)
+    for cut, kind in zip(bframes.cuts, bframes.kinds, strict=True):
+        if kind == "cut":
+            assert [t.how for t in skimmed[cut - 3 : cut + 3]] == ["decoded"] * 6, cut
+
+
 def test_a_stream_without_timestamps_is_decoded_whole(bframes, tmp_path) -> None:
     raw = remux(bframes.path, tmp_path / "b.h264", "h264")  # an elementary stream: no timestamps
     features, _fps, _small = compute_features(raw)
