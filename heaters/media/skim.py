@@ -8,7 +8,9 @@ noise. So while the recent frames are quiet, such frames are left out; when both
 decoded, the gap is checked: if they differ by less than the detector's floor (below which it fires on
 nothing) the gap is filled with their blend, otherwise its frames are decoded after all, from the keyframe
 before them. Every frame where the picture changes enough to matter is therefore a decoded frame; a left-out
-frame costs nothing but its share of the bitstream's parsing.
+frame costs nothing but its share of the bitstream's parsing. Decoding again is dear, so the choice is
+cautious: the frames it rests on were shown several packets ago, and a cut shows first in the bitstream (a
+keyframe, or a packet far bigger than the last ones), which stops the leaving-out until the cut has passed.
 
 No library decodes selectively like this (decoders drop non-reference frames all or none), hence this module.
 """
