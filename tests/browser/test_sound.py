@@ -70,20 +70,27 @@ def test_sound_plays_with_the_picture_within_a_frame(
     assert page.evaluate("window.heaters.player.audio !== null")
     page.evaluate(LISTEN)
     page.keyboard.press("Space")
-    page.wait_for_timeout(2600)  # the clip [0, 30) loops: its click on frame 12 sounds two or three times
+    # The clip [0, 30) loops: its click on frame 12 sounds once a loop. Pause a little after the third paint of
+    # frame 12, not at a fixed time, which could fall between a click and its paint.
+    page.wait_for_function("window.painted.filter(([f]) => f === 12).length >= 3", timeout=10_000)
+    page.wait_for_timeout(200)
     page.keyboard.press("Space")
     paints = [t for f, t in page.evaluate("window.painted") if f == 12]
     heard = page.evaluate("window.heardClicks")
     assert paints and heard, (paints, heard)
-    assert len(heard) <= 3, "sound of frames outside the looping clip was heard"
-    # Each click heard against the paint of frame 12 nearest to it (a loaded machine may drop a paint).
+    assert len(heard) <= 4, "sound of frames outside the looping clip was heard"
+    # Each click heard against the paint of frame 12 nearest to it. A loaded machine may drop a paint (a later
+    # frame overtakes it): a click with no paint of its frame within half a loop has nothing to be measured
+    # against, and is left out; one loop apart would look like a lag of a whole second.
     offsets = sorted(min((h - p for p in paints), key=abs) for h in heard)
-    median = offsets[len(offsets) // 2]
     print(f"A/V offsets at frame 12: {[round(o, 1) for o in offsets]} ms")
+    measured = [o for o in offsets if abs(o) < 500]
+    assert measured, f"no click was heard within half a loop of a paint of its frame: {offsets} ms"
     # Within a frame period; a loaded machine can paint a frame late once, so the best of the loops must be
     # within one period and the median within two.
     frame_ms = 1000 / 30
-    assert min(abs(o) for o in offsets) < frame_ms, f"clicks heard {offsets} ms after the paint of their frame"
+    median = measured[len(measured) // 2]
+    assert min(abs(o) for o in measured) < frame_ms, f"clicks heard {offsets} ms after the paint of their frame"
     assert abs(median) < 2 * frame_ms, f"the click on frame 12 was heard {median:.1f} ms after its paint"
 
 
