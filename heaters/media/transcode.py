@@ -8,7 +8,7 @@ constant-frame-rate grid (``retime``), turned upright, and the very same frame o
 * the **proxy** — H.264 in MP4, every frame a keyframe and no B-frames (the browser decodes any frame on its
   own), yuv420p, even dimensions, at most ``proxy_short_side`` lines on the short side, ``faststart``, with
   its colour tags matching the conversion actually used, so the browser shows the right colours, and the
-  source's audio as AAC-LC at 48 kHz with its waveform peaks (``review_audio``);
+  source's audio as AAC-LC at 48 kHz with its waveform peaks (``review_audio``), in one-second chunks;
 * the **feature builder** — a 32x18 thumbnail per frame for scene detection, saved as ``.npy`` (and, for a
   learned detector, every frame at 48x27, saved beside it as ``.small.npy``).
 
@@ -65,6 +65,9 @@ LARGE_PIXELS = 3840 * 2160
 # Slice counts FFV1 accepts (rows × columns, columns in [rows, 2 × rows)), in the order tried; each slice is
 # a unit of threading and of CRC checking, and FFV1 refuses slices above a size limit.
 SLICE_COUNTS = (4, 6, 9, 12, 16, 20, 24, 30, 36, 42, 49, 56, 64)
+# The proxy's packets are grouped a second of each track at a time (FFmpeg's interleaving chunks): the review
+# page fetches a second of sound in one Range request, not one per audio packet between the frames.
+PROXY_CONTAINER = {"movflags": "+faststart", "chunk_duration": "1000000"}
 # Decoding may come up this much shorter than the container promises before the source counts as truncated.
 SHORT_TOLERANCE_SECONDS = 1
 
@@ -166,7 +169,7 @@ class _Outputs:
     ) -> None:
         self.fps = fps
         self.width, self.height = first.width, first.height
-        self.proxy = av.open(str(proxy_tmp), "w", format="mp4", container_options={"movflags": "+faststart"})
+        self.proxy = av.open(str(proxy_tmp), "w", format="mp4", container_options=PROXY_CONTAINER)
         self.master: av.container.OutputContainer | None = None
         self.master_stream: av.VideoStream | None = None
         if master_tmp is not None:

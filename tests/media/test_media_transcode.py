@@ -304,3 +304,16 @@ def test_proxy_sound_is_indexed_and_its_peaks_follow_the_tone(transcoded, media_
     assert 0.2 * 127 < np.median(middle[..., 1]) < 0.45 * 127 and np.all(middle[..., 0] <= middle[..., 1])
     window = index_window(result.index, 10, 20)["audio"]
     assert window["pts"][0] <= 10 / result.fps * 48000 < window["pts"][-1] + 1024
+
+
+def test_proxy_sound_lies_in_one_second_chunks(transcoded) -> None:
+    """The review page fetches a second of sound with one Range request: the proxy's audio packets lie back to
+    back a second at a time, not one between each pair of frames."""
+    result, _ = transcoded
+    audio = result.index["audio"]
+    runs = 1 + sum(
+        nxt != offset + size for offset, size, nxt in zip(audio["offsets"], audio["sizes"], audio["offsets"][1:])
+    )
+    seconds = float(result.total_frames / result.fps)
+    assert len(audio["offsets"]) > 3 * seconds * 10  # about 47 packets a second
+    assert runs <= seconds + 2, f"{runs} runs of audio packets in {seconds:.1f} s"

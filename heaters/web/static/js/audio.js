@@ -51,9 +51,11 @@ export class AudioTrack {
     this.chunks = new Map(); // "from:to" -> Promise of decoded buffers, oldest first
   }
 
-  /** Decode the first chunk of playback from `frame` ahead of time (a clip was opened). */
+  /**
+   * Decode the first chunk of playback from `frame` ahead of time (a clip was opened). Decoding needs no
+   * AudioContext (which waits for a gesture), so even the page's first play finds its sound ready.
+   */
   warm(frame) {
-    if (!this.ctx) return; // no sound before the first gesture; the first play decodes it
     const from = this.secondsOf(frame);
     this.decoded(from, from + CHUNK).catch(() => {});
   }
@@ -103,27 +105,44 @@ export class AudioTrack {
   /**
    * Start sounding at frame `start`; returns the clock: a function of a performance time giving the seconds
    * of playback heard by then (0 until the first sound). Audio is fetched and scheduled a chunk ahead.
+   * Given `loop` ({lo, hi}: the clip playing in a loop, `start` inside it) the sound goes round the clip on
+   * its own, scheduled ahead across each restart, and the clock runs on (its `loops` is that clip): a loop
+   * costs no pause for the next sound to be decoded and lead in.
    */
-  play(start) {
+  play(start, loop = null) {
     const ctx = this.context();
     const run = ++this.run;
     this.stopSources(); // what an earlier play scheduled ahead (a loop restarting, a new speed)
     const origin = ctx.currentTime + LEAD; // context time at which frame `start` sounds
     const from = this.secondsOf(start);
-    this.stream(run, from, origin).catch((error) => console.warn("audio playback", error));
-    return (now) => Math.max(0, this.heard(now) - origin);
+    const round = loop && start >= loop.lo && start < loop.hi ? loop : null;
+    const span = round && { from: this.secondsOf(round.lo), to: this.secondsOf(round.hi) };
+    this.stream(run, from, origin - from, span).catch((error) => console.warn("audio playback", error));
+    const clock = (now) => Math.max(0, this.heard(now) - origin);
+    clock.loops = round;
+    return clock;
   }
 
-  async stream(run, from, origin) {
-    let at = from;
+  /**
+   * Schedule the track from second `at` on, at context time track time + `shift`, about two chunks ahead of
+   * what is heard. With `loop` ({from, to}, track seconds) the track starts again at `from` when it reaches
+   * `to`, the shift moved on by the loop's length. Chunks are decoded whole (a loop's last one too), so they
+   * are the ones `warm` and earlier loops keep.
+   */
+  async stream(run, at, shift, loop) {
     while (run === this.run) {
-      await this.schedule(run, at, at + CHUNK, origin - from);
-      at += CHUNK;
-      // Keep about two chunks scheduled ahead of what is heard.
-      while (run === this.run && this.ctx.currentTime < origin + (at - from) - 2 * CHUNK) {
+      const end = loop ? Math.min(at + CHUNK, loop.to) : at + CHUNK;
+      await this.schedule(run, at, end, shift, at + CHUNK);
+      if (loop && end >= loop.to) {
+        shift += loop.to - loop.from;
+        at = loop.from;
+      } else {
+        at = end;
+        if (at > this.duration()) return;
+      }
+      while (run === this.run && this.ctx.currentTime < at + shift - 2 * CHUNK) {
         await new Promise((resolve) => setTimeout(resolve, 100));
       }
-      if (at > this.duration()) return;
     }
   }
 
@@ -131,10 +150,10 @@ export class AudioTrack {
     return this.secondsOf(this.source.video.total_frames) + 0.1;
   }
 
-  /** Decode the audio of track seconds [from, to) and schedule it at context time (track time + `shift`),
-   * dropping whatever would start in the past; a null `shift` means as soon as it is decoded. */
-  async schedule(run, from, to, shift) {
-    const buffers = await this.decoded(from, to);
+  /** Decode the audio of track seconds [from, decodeTo) and schedule [from, to) of it at context time (track
+   * time + `shift`), dropping whatever would start in the past; a null `shift` means as soon as it is decoded. */
+  async schedule(run, from, to, shift, decodeTo = to) {
+    const buffers = await this.decoded(from, decodeTo);
     if (run !== this.run) return;
     const ctx = this.ctx;
     if (shift === null) shift = ctx.currentTime + 0.005 - from;
@@ -168,7 +187,7 @@ export class AudioTrack {
     const out = [];
     const decoder = new AudioDecoder({
       output: (data) => {
-        out.push({ time: data.timestamp / 1e6, buffer: toBuffer(this.ctx, data) });
+        out.push({ time: data.timestamp / 1e6, buffer: toBuffer(data) });
         data.close();
       },
       error: (error) => console.warn("audio decode", error),
@@ -241,8 +260,12 @@ export class AudioTrack {
 }
 
 /** An AudioBuffer holding one decoded AudioData (any sample format, as planar float). */
-function toBuffer(ctx, data) {
-  const buffer = ctx.createBuffer(data.numberOfChannels, data.numberOfFrames, data.sampleRate);
+function toBuffer(data) {
+  const buffer = new AudioBuffer({
+    numberOfChannels: data.numberOfChannels,
+    length: data.numberOfFrames,
+    sampleRate: data.sampleRate,
+  });
   for (let c = 0; c < data.numberOfChannels; c++) {
     const plane = new Float32Array(data.numberOfFrames);
     data.copyTo(plane, { planeIndex: c, format: "f32-planar" });

@@ -107,9 +107,11 @@ export class BasePlayer {
 
   /**
    * A clock for playback from frame `start`: a function of a performance time giving the seconds played by
-   * then. The wall clock here; a player with sound uses what is being heard.
+   * then. The wall clock here; a player with sound uses what is being heard. `loop` ({lo, hi}, or null) is
+   * the clip when it plays in a loop: a clock whose `loops` is that clip runs on across its restarts (its
+   * sound goes round the clip by itself); any other clock is started again at each restart.
    */
-  startClock(_start, _rate) {
+  startClock(_start, _rate, _loop) {
     const origin = performance.now();
     // A requestAnimationFrame time is when the frame began, which may be before `origin` was read: never
     // let that make the first tick ask for the frame before the start (the previous clip's last frame).
@@ -121,20 +123,28 @@ export class BasePlayer {
   /** Default playback: a requestAnimationFrame clock choosing the frame due now and asking for it. */
   startPlayback(start, rate = 1) {
     const fps = this.fps;
-    let clock = this.startClock(start, rate);
-    let first = start;
-    this.clock = { seconds: clock, first }; // published for measuring how paints follow the clock
+    let clock;
+    let first;
+    const startAt = (frame) => {
+      first = frame;
+      clock = this.startClock(frame, rate, this.loop ? { lo: this.lo, hi: this.hi } : null);
+      this.clock = { seconds: clock, first }; // published for measuring how paints follow the clock
+    };
+    startAt(start);
     const tick = (now) => {
       if (!this.playing) return;
       const moved = Math.floor((clock(now) * Math.abs(rate) * fps.num) / fps.den);
       let due = rate > 0 ? first + moved : first - moved;
-      if (due >= this.hi || due < this.lo) {
-        const restart = rate > 0 ? this.lo : this.hi - 1;
-        if (this.loop) {
-          first = restart;
-          clock = this.startClock(restart, rate);
-          this.clock = { seconds: clock, first };
-          due = restart;
+      const round = clock.loops;
+      // A clock going round another clip than this one (the clip changed while playing) is started again.
+      const stale = round && (round.lo !== this.lo || round.hi !== this.hi);
+      if (round && !stale && this.loop && due >= this.hi) {
+        due = this.lo + ((due - this.hi) % (this.hi - this.lo)); // its sound went round the clip too
+      } else if (stale || due >= this.hi || due < this.lo) {
+        const inside = due >= this.lo && due < this.hi;
+        if (inside || this.loop) {
+          due = inside ? due : rate > 0 ? this.lo : this.hi - 1;
+          startAt(due);
         } else {
           this.go(rate > 0 ? this.hi - 1 : this.lo);
           this.pause();

@@ -48,9 +48,9 @@ export class WebCodecsPlayer extends BasePlayer {
     this.audio = null; // the proxy's sound, when it has some and the browser decodes it
   }
 
-  startClock(start, rate) {
+  startClock(start, rate, loop) {
     // Sound (and its clock) at normal speed forward; faster or backwards plays the pictures only.
-    return this.audio && rate === 1 ? this.audio.play(start) : super.startClock(start, rate);
+    return this.audio && rate === 1 ? this.audio.play(start, loop) : super.startClock(start, rate, loop);
   }
 
   stopClock() {
