@@ -3,6 +3,7 @@ same clock as the pictures. The test video is silent but for a click on frames t
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -18,7 +19,7 @@ CLICKS = (12, 45, 75)  # one per clip of [0,30) [30,60) [60,90)
 # thread, so a busy page cannot make it miss a click) to find when each click is heard, as a page time.
 LISTEN = """async () => {
   const player = window.heaters.player, audio = player.audio, ctx = audio.context();
-  window.painted = []; window.heardClicks = [];
+  window.painted = []; window.heardClicks = []; window.clickTimes = [];
   addEventListener("keydown", () => { window.pressed ??= performance.now(); }, { capture: true });
   player.subscribe((f) => window.painted.push([f, performance.now()]));
   const code = `registerProcessor("click-tap", class extends AudioWorkletProcessor {
@@ -36,6 +37,7 @@ LISTEN = """async () => {
   await ctx.audioWorklet.addModule(URL.createObjectURL(new Blob([code], { type: "text/javascript" })));
   const tap = new AudioWorkletNode(ctx, "click-tap");
   tap.port.onmessage = ({ data: at }) => {
+    window.clickTimes.push(at);
     const stamp = ctx.getOutputTimestamp();
     window.heardClicks.push(stamp.performanceTime + (at - stamp.contextTime) * 1000);
   };
@@ -96,10 +98,12 @@ def test_sound_plays_with_the_picture_within_a_frame(
     # The first loop is heard too: its sound was decoded when the clip opened, before the first gesture.
     first = heard[0] - page.evaluate("window.pressed")
     assert first < 1000, f"the first click was heard {first:.0f} ms after Space: the first loop was silent"
-    # The sound goes round the clip by itself: a click every 30 frames, with no pause at the restart (the audio
-    # thread's times, which a busy page does not move).
-    gaps = [b - a for a, b in zip(heard, heard[1:])]
-    assert gaps and all(abs(g - 1000) < frame_ms / 2 for g in gaps), f"clicks {gaps} ms apart, not one loop"
+    # The sound goes round the clip by itself: a click every 30 frames, with no pause at the restart. Measured
+    # on the audio clock, which the picture follows: a loaded machine can stall the audio output, and then a
+    # loop takes longer in page time, picture and sound alike.
+    times = page.evaluate("window.clickTimes")
+    gaps = [round((b - a) * 1000, 1) for a, b in itertools.pairwise(times)]
+    assert gaps and all(abs(g - 1000) < 2 for g in gaps), f"clicks {gaps} ms apart in audio time, not one loop"
 
 
 def test_stepping_plays_a_short_scrub_and_mute_silences_it(

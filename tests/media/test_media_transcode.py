@@ -311,9 +311,8 @@ def test_proxy_sound_lies_in_one_second_chunks(transcoded) -> None:
     back a second at a time, not one between each pair of frames."""
     result, _ = transcoded
     audio = result.index["audio"]
-    runs = 1 + sum(
-        nxt != offset + size for offset, size, nxt in zip(audio["offsets"], audio["sizes"], audio["offsets"][1:])
-    )
+    ends = [offset + size for offset, size in zip(audio["offsets"], audio["sizes"], strict=True)]
+    runs = 1 + sum(nxt != end for end, nxt in zip(ends, audio["offsets"][1:], strict=False))
     seconds = float(result.total_frames / result.fps)
     assert len(audio["offsets"]) > 3 * seconds * 10  # about 47 packets a second
     assert runs <= seconds + 2, f"{runs} runs of audio packets in {seconds:.1f} s"
