@@ -43,23 +43,25 @@ class FakePlayer extends BasePlayer {
   }
 }
 
-test("a clock going round the clip plays on across the loop, started once", () => {
+/** A FakePlayer playing the clip [10, 20) from its start, and the frame loop driving it. */
+function playingClip(options) {
   const frame = animationFrames();
-  const player = new FakePlayer({ loops: true });
+  const player = new FakePlayer(options);
   player.setRange(10, 20);
   player.seek(10);
   player.play();
+  return [frame, player];
+}
+
+test("a clock going round the clip plays on across the loop, started once", () => {
+  const [frame, player] = playingClip({ loops: true });
   for (const ms of [0, 500, 999, 1000, 1500, 2300]) frame(ms);
   assert.deepEqual(player.shown.slice(-6), [10, 15, 19, 10, 15, 13]);
   assert.deepEqual(player.clocks, [[10, { lo: 10, hi: 20 }]]);
 });
 
 test("a clock that does not go round is started again at each loop", () => {
-  const frame = animationFrames();
-  const player = new FakePlayer({ loops: false });
-  player.setRange(10, 20);
-  player.seek(10);
-  player.play();
+  const [frame, player] = playingClip({ loops: false });
   frame(0);
   frame(1000); // past the clip's end: again from its start, on a new clock
   assert.equal(player.target, 10);
@@ -67,11 +69,7 @@ test("a clock that does not go round is started again at each loop", () => {
 });
 
 test("a new clip under a clock that went round the old one starts it again; without loop it stops", () => {
-  const frame = animationFrames();
-  const player = new FakePlayer({ loops: true });
-  player.setRange(10, 20);
-  player.seek(10);
-  player.play();
+  const [frame, player] = playingClip({ loops: true });
   frame(200);
   player.setRange(10, 40); // a cut removed while playing: the clip grows
   frame(300);
