@@ -14,6 +14,8 @@ on a frame that flashes),
 - L -> playing: from the L key event to the first painted frame after the start, beside the same for Space;
 - A/V offset: for each click heard during 10 s of play, its time at the speakers' side of Web Audio minus
   the paint of its frame (one frame period is the reference);
+- loop: a 30-frame clip looping from the page's first Space: click to click on the audio clock, and Space
+  to the first click;
 - page load with the clip list: from navigation to a usable page (player ready, clip list drawn) for a
   1,200-clip video, beside a 3-clip one.
 
@@ -29,6 +31,7 @@ Run from the repository root (it needs /usr/bin/chromium and takes a few minutes
 from __future__ import annotations
 
 import argparse
+import itertools
 import random
 import statistics
 import sys
@@ -232,7 +235,25 @@ def bench_editor(browser: Any, server: LiveServer, settings: Settings, root: Pat
             loads[name].append(page.evaluate(LOAD_TIMED))  # navigation starts at performance time 0
     results["load"] = loads
     page.context.close()
+    results["loop"], results["first_click"] = bench_loop(browser, server, settings, sound)
     return results
+
+
+def bench_loop(browser: Any, server: LiveServer, settings: Settings, sound: Any) -> tuple[list[float], float]:
+    """A 30-frame clip (a click on its frame 15) playing in a loop from the page's first Space: the time
+    between clicks on the audio clock (the clip's length when a restart costs nothing), and from Space to the
+    first click (the first loop's sound, when it was ready in time)."""
+    loop_id = db_call(settings, lambda: add_video(settings, sound, title="Loop", cuts=tuple(range(30, 330, 30))))
+    page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+    open_review(page, server, "bench", loop_id)
+    page.evaluate(LISTEN)
+    page.keyboard.press("Space")
+    page.wait_for_function("window.clickTimes.length >= 8", timeout=20_000)
+    page.keyboard.press("Space")
+    times = page.evaluate("window.clickTimes")
+    first = page.evaluate("window.heardClicks[0] - window.pressed")
+    page.context.close()
+    return [(b - a) * 1000 for a, b in itertools.pairwise(times)], first
 
 
 def print_editor(r: dict[str, Any]) -> None:
@@ -246,6 +267,10 @@ def print_editor(r: dict[str, Any]) -> None:
         print(f"{'heard click vs paint':24} {summary(r['clicks']):32} ({len(r['clicks'])} clicks)")
     else:
         print(f"{'heard click vs paint':24} no click was heard by the page's tap (a starved main thread drops them)")
+    loop = r["loop"]
+    print(f"\na 30-frame clip looping ({len(loop)} restarts); reference: its length, 1000.0 ms")
+    print(f"{'click to click':24} {summary(loop):32} (audio clock; min {min(loop):.1f}, max {max(loop):.1f})")
+    print(f"{'Space to first click':24} {r['first_click']:6.1f} ms  (the click is 500 ms into the clip)")
     print("\npage load to a usable page with the clip list:")
     for name, times in r["load"].items():
         print(f"{name:24} {summary(times):32}")
