@@ -31,8 +31,9 @@ def _neighbour_mean(x: np.ndarray, width: int) -> np.ndarray:
     c = (~np.isnan(x)).astype(np.float64)
     kernel = np.ones(2 * width + 1)
     kernel[width] = 0
-    sums = np.convolve(v, kernel, mode="same")
-    counts = np.convolve(c, kernel, mode="same")
+    # The centre of the full convolution: mode="same" returns the kernel's length when x is shorter.
+    sums = np.convolve(v, kernel)[width : width + len(x)]
+    counts = np.convolve(c, kernel)[width : width + len(x)]
     return sums / np.maximum(counts, 1)
 
 

@@ -127,3 +127,11 @@ def test_real_footage_has_its_one_cut(city_clip) -> None:
     result = detect_file(city_clip)
     assert result.frames == 190
     assert result.cuts == (116,)
+
+
+@pytest.mark.parametrize("frames", [1, 2, 3, 5, 10])
+def test_a_video_shorter_than_the_detector_windows_detects(tmp_path, frames) -> None:
+    """A clip of a few frames is shorter than the windows the detector compares a frame with: no crash."""
+    video = make_video(tmp_path / "v.mp4", shot_frames=(frames,), fps=30)
+    result = detect_file(video.path)
+    assert (result.frames, result.detected) == (frames, ())
