@@ -66,6 +66,16 @@ async def test_path_file_url_and_http_url_become_ready(
     assert all(v["has_audio"] for v in videos)
 
 
+async def test_a_video_of_a_few_frames_becomes_one_clip(
+    pipeline: Settings, tasks: Any, worker: WorkerProcess, tmp_path: Path
+) -> None:
+    """Three frames, fewer than the scene detector compares each frame with: ready, one clip of them all."""
+    blink = make_video(tmp_path / "blink.mp4", shot_frames=(3,), size=(160, 90))
+    video_id = await _ingest(pipeline, tasks, str(blink.path))
+    await wait_for(lambda: video_state(video_id, "ready", *FAILED), timeout=60, what="the 3-frame video", worker=worker)
+    await _assert_ready_with_cuts(video_id, (), 3)
+
+
 def _bad_sources(tmp_path: Path, www: Path, base: str) -> list[tuple[str, str]]:
     """(source, words the error must contain) for every kind of bad input."""
     text = tmp_path / "notes.txt"
