@@ -35,8 +35,8 @@ async def test_the_api_answers_fuzzed_requests_as_its_schema_says(db: Settings, 
             [sys.executable, "-m", "schemathesis.cli", "run", f"{base}/schema/openapi.json", "--checks", CHECKS,
              "-H", f"Cookie: {cookie}", "-H", f"x-csrftoken: {client.headers['x-csrftoken']}",
              "--exclude-path-regex", "/events$",  # an endless event stream
-             # One worker: Hypothesis describes its filters with ast.parse, which Python 3.11 before 3.11.8 can
-             # fail in two threads at once ("AST constructor recursion depth mismatch"); one covers as much.
+             # One worker: Hypothesis describes its filters with ast.parse, which Python 3.11.7 can fail when two
+             # threads parse at once ("AST constructor recursion depth mismatch"); one covers as much.
              "--max-examples", "15", "--max-time", "100", "--seed", "1", "--workers", "1",
              "--generation-database", "none", "--request-timeout", "10", "--no-color"],
             cwd=tmp_path, capture_output=True, text=True, timeout=400,
