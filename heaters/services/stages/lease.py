@@ -52,11 +52,14 @@ class Claim:
             values[t.progress] = dict(self.progress)
         return bool(await t.update(values).where(self._mine()).returning(t.id))
 
-    def check(self) -> None:
-        """Raise ``Abandoned`` if the heartbeat found the lease gone (callable from any thread)."""
+    def check(self, stopped: str | None = None) -> None:
+        """Raise ``Abandoned`` if the heartbeat found the lease gone (callable from any thread); ``stopped``
+        says how far the work got ("encode stopped after N frames"), in the media loops' own words."""
         if self.lost.is_set():
+            where = f"{self.table._meta.tablename} {self.row_id}"
             raise Abandoned(
-                f"{self.table._meta.tablename} {self.row_id}: another worker took the lease over",
+                f"{stopped} ({where}): another worker took the lease over" if stopped
+                else f"{where}: another worker took the lease over",
                 "nothing to do: the other worker carries on",
             )
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from heaters import pipeline
-from heaters.errors import Abandoned, MediaError
+from heaters.errors import MediaError
 from heaters.services.download import copy_local, fetch_url, local_path_of
 from heaters.services.stages import context as keys
 from heaters.services.stages import segments
@@ -43,8 +43,7 @@ def _reporter(held: Claim, stage: str) -> Any:
     started = time.monotonic()
 
     def report(done: int, total: int | None, unit: str = "frames") -> None:
-        if held.lost.is_set():  # the same words as the media loop's own check, which may come second
-            raise Abandoned(f"{stage} stopped after {done} {unit}", "another worker took the lease over")
+        held.check(f"{stage} stopped after {done} {unit}")  # as the media loop's own check, which may come second
         percent = round(100.0 * done / total, 1) if total else None
         held.progress = {
             "stage": stage, "percent": percent, unit: done, "total": total,
