@@ -76,6 +76,6 @@ def test_a_clip_keeps_its_number_when_a_cut_is_made_before_it(
         await add_cut(video_id, 15, user="bob")
 
     db_call(browser_settings, cut_elsewhere)  # another reviewer, seen through the page's event stream
-    page.wait_for_function("document.querySelector('[data-clip-pos]').textContent === 'clip 3 of 4'", timeout=10000)
+    page.wait_for_function("document.querySelector('[data-clip-pos]').textContent === 'clip 3 · 4 of 4'", timeout=10000)
     # In frame order the new clip (the right part of clip 1) is second, under the next free number.
     assert [r.split(" · ")[0] for r in rows(page)] == ["1", "4", "2", "3"]

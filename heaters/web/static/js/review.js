@@ -298,8 +298,11 @@ function render() {
     info.querySelector("[data-clip-state]").dataset.state = clip.state;
     info.querySelector("[data-clip-range]").textContent =
       `${clip.start_frame}–${clip.end_frame - 1} (${clip.end_frame - clip.start_frame} frames)`;
-    // The clip's own number (it keeps it when cuts elsewhere change) and how many clips the video has.
-    info.querySelector("[data-clip-pos]").textContent = `clip ${clip.number} of ${state.clips.length}`;
+    // The clip's own number (it keeps it when cuts elsewhere change), and where it stands among the video's
+    // clips when that differs (after cuts and merges, numbers no longer count the clips: never "31 of 30").
+    const place = index(clip) + 1;
+    const of = place === clip.number ? "" : ` · ${place}`;
+    info.querySelector("[data-clip-pos]").textContent = `clip ${clip.number}${of} of ${state.clips.length}`;
   }
   const play = document.querySelector("[data-action=play]");
   if (play && player) play.textContent = player.playing ? "Pause" : "Play";
