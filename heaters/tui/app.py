@@ -9,9 +9,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import getpass
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from textual.app import App
 from textual.binding import Binding, BindingType
@@ -26,6 +26,9 @@ from heaters.tui.editor import EditorScreen
 from heaters.tui.help import HelpScreen
 from heaters.tui.pipeline import PipelineScreen
 from heaters.tui.videos import VideosScreen
+
+T = TypeVar("T")
+CALLS_GRACE_SECONDS = 5.0  # how long quitting waits for database calls still running
 
 
 def operator_name(user: str | None = None) -> str:
@@ -76,6 +79,7 @@ class HeatersApp(App[None]):
         self._connected = asyncio.Event()
         self._connect_error: BaseException | None = None
         self._previous_engines: list[Any] = []
+        self._calls: set[asyncio.Task[Any]] = set()  # database calls still running (see ``call``)
         self._broker_attached = False
         self.tasks: TaskQueue = OFFLINE  # where retries and approvals go; a live queue once Redis answers
         self.sub_title = f"operator {self.user}"
@@ -98,7 +102,21 @@ class HeatersApp(App[None]):
         if self._connect_error is not None:
             raise self._connect_error
 
+    async def call(self, work: Awaitable[T]) -> T:
+        """Await ``work`` (a database or Redis call) so that cancelling the caller does not cancel it.
+
+        Textual cancels a screen's workers on quit without waiting for them; a query cut off that way leaves
+        its database thread to answer a loop that has closed. Calls run to the end instead, and the app waits
+        for them before it closes the engine.
+        """
+        task = asyncio.ensure_future(work)
+        self._calls.add(task)
+        task.add_done_callback(self._calls.discard)
+        return await asyncio.shield(task)
+
     async def on_unmount(self) -> None:
+        if self._calls:  # a hung database must not keep the console from quitting
+            await asyncio.wait(self._calls, timeout=CALLS_GRACE_SECONDS)
         await self._exit_stack.aclose()
         for table, engine in zip(ALL_TABLES, self._previous_engines, strict=False):
             table._meta._db = engine

@@ -79,7 +79,7 @@ class PollingScreen(Screen[None]):
                 self._again = False
                 try:
                     await self.heaters.database_ready()
-                    data = await self.fetch()
+                    data = await self.heaters.call(self.fetch())
                 except Exception as exc:  # the console must outlive a database outage; say what is wrong
                     self.report_problem(f"cannot load: {describe(exc)}")
                 else:
@@ -108,7 +108,7 @@ class PollingScreen(Screen[None]):
         async def run() -> None:
             try:
                 await self.heaters.database_ready()
-                result = await work()
+                result = await self.heaters.call(work())
             except HeatersError as exc:
                 self.notify(describe(exc), title="refused", severity="error", timeout=8)
             except Exception as exc:  # a dropped connection must not close the console

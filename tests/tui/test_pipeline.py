@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import uuid
 from typing import Any
@@ -148,3 +149,24 @@ async def test_queue_depths_from_the_embedded_redis(seeded: tuple[Settings, Seed
         finally:
             consumer.close()
             stop_embedded_redis(server)  # stops the redis-server this test started
+
+
+async def test_quitting_lets_a_running_reload_finish_its_queries(seeded: tuple[Settings, Seed]) -> None:
+    """Textual cancels a screen's workers on quit; a query cut off that way would leave its database thread
+    answering a closed event loop. The app lets it finish before it closes the engine."""
+    settings, _ = seeded
+    finished: list[bool] = []
+    async with make_app(settings).run_test(size=(100, 30)) as pilot:
+        screen = await fresh(pilot)
+        fetch = screen.fetch
+
+        async def slow_fetch() -> Any:
+            await asyncio.sleep(0.3)  # the operator quits meanwhile
+            data = await fetch()
+            finished.append(True)
+            return data
+
+        screen.fetch = slow_fetch
+        screen.reload()
+        await pilot.pause(0.05)
+    assert finished == [True]
