@@ -50,7 +50,7 @@ async def _store(state: State, path: Path, filename: str, title: str | None, key
     if path.stat().st_size == 0:
         raise BadInput(f"the uploaded file {filename!r} is empty", "choose a video file")
     return await ingest_service.ingest_file(state.settings, state.storage, path, title=title,
-                                            filename=safe_filename(filename), idempotency_key=key, tasks=state.tasks)
+                                            filename=filename, idempotency_key=key, tasks=state.tasks)
 
 
 def _spool(settings: Settings) -> Path:

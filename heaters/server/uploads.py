@@ -46,7 +46,7 @@ class _Parts:
     def __init__(self, directory: Path, form: StreamedForm) -> None:
         self.directory = directory
         self.form = form
-        self.headers: dict[str, str] = {}
+        self.headers: dict[str, bytes] = {}
         self.header_field = b""
         self.header_value = b""
         self.name = ""
@@ -64,11 +64,12 @@ class _Parts:
         self.header_value += data[start:end]
 
     def on_header_end(self) -> None:
-        self.headers[self.header_field.decode("latin-1").lower()] = self.header_value.decode("utf-8", "replace")
+        # Kept as bytes: browsers send a file's name as UTF-8, which a str would have to survive Latin-1 for.
+        self.headers[self.header_field.decode("latin-1").lower()] = bytes(self.header_value)
         self.header_field, self.header_value = b"", b""
 
     def on_headers_finished(self) -> None:
-        _, options = parse_options_header(self.headers.get("content-disposition", ""))
+        _, options = parse_options_header(self.headers.get("content-disposition", b""))
         self.name = options.get(b"name", b"").decode("utf-8", "replace")
         if b"filename" in options:
             filename = options[b"filename"].decode("utf-8", "replace")

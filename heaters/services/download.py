@@ -45,9 +45,10 @@ def local_path_of(source: str) -> Path | None:
 
 
 def title_from_name(path: Path | str) -> str:
-    """A readable title from a file name: extension dropped, separators turned into spaces."""
-    stem = Path(str(path)).stem
-    return re.sub(r"[_\s]+", " ", stem).strip() or "untitled"
+    """A readable title from a file name (any script): folders and extension dropped, separators and control
+    characters turned into spaces."""
+    stem = Path(str(path).replace("\\", "/")).stem
+    return re.sub(r"[_\s\x00-\x1f\x7f]+", " ", stem).strip()[:500] or "untitled"
 
 
 def copy_local(source: Path, target_dir: Path, progress: Progress | None = None) -> Fetched:

@@ -66,7 +66,8 @@ async def ingest_file(
     name = safe_name(filename or path.name)
     key = f"{UPLOAD_PREFIX}{uuid.uuid4().hex}/{name}"
     await asyncio.to_thread(storage.put_file, key, path, "original")
-    return await _create(title or title_from_name(name), source=f"upload:{name}", original_key=key,
+    # The title keeps the name as given (any script); the storage key and source take the safe form.
+    return await _create(title or title_from_name(filename or path.name), source=f"upload:{name}", original_key=key,
                          idempotency_key=idempotency_key, tasks=tasks)
 
 

@@ -325,6 +325,16 @@ async def test_operator_ingests_an_upload(operator: Web, csrf_in: str) -> None:
     assert empty.status_code == 400
 
 
+@pytest.mark.parametrize("name", ["видео.mp4", "日本の旅.mp4", "café.mp4"])
+async def test_an_upload_keeps_a_name_outside_latin_1(operator: Web, name: str) -> None:
+    # Browsers send the file name as UTF-8 bytes; the streamed parse must neither fail on them nor garble them.
+    response = await operator.client.post(
+        "/api/videos", files={"file": (name, b"\0" * 1000, "video/mp4")}, data={"title": ""}
+    )
+    assert response.status_code == 201, response.text
+    assert response.json()["title"] == name.removesuffix(".mp4")
+
+
 async def test_streamed_form_without_a_file_takes_the_url(operator: Web) -> None:
     response = await operator.client.post("/api/videos", files={"url": (None, "https://example.invalid/x")})
     assert response.status_code == 201 and response.json()["source"] == "https://example.invalid/x"
