@@ -73,6 +73,11 @@ async def count(key: str) -> tuple[int, float]:
     return int(row["hits"]), float(row["window_ends"])
 
 
+async def take_back(key: str) -> None:
+    """Uncount one event of ``key`` (never below zero)."""
+    await Counter.update({Counter.hits: Counter.hits - 1}).where((Counter.key == key) & (Counter.hits > 0))
+
+
 async def reset(key: str) -> None:
     await Counter.delete().where(Counter.key == key)
 

@@ -36,7 +36,7 @@ class AuthController(Controller):
         name = (data.get("username") or "").strip()
         throttle: LoginThrottle = request.app.state.login_throttle
         client = request.client.host if request.client else "?"
-        wait = await throttle.retry_after(client, name)
+        wait = await throttle.attempt(client, name)
         if wait:
             seconds = int(wait) + 1
             error = f"too many failed sign-ins; try again in {seconds} seconds"
@@ -45,8 +45,7 @@ class AuthController(Controller):
             return response
         try:
             user = await users.authenticate(name, data.get("password") or "")
-        except Unauthorized as exc:
-            await throttle.failed(client, name)
+        except Unauthorized as exc:  # counted already
             return page(request, "login.html", status_code=401, next=target, username=name, error=exc.message)
         await throttle.succeeded(client, name)
         # A fresh session id on login: nothing from before the login carries over.

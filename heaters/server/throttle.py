@@ -1,7 +1,8 @@
 """Slow down password guessing: bounded failed sign-ins per client address, and per client and name.
 
 The per-client bound holds across all names, so spraying a new name each time is limited too. Counts live in
-the database (``heaters.db.kv``), so every web process shares them. Checked before any password is hashed. A
+the database (``heaters.db.kv``), so every web process shares them. An attempt is counted before its password
+is hashed (and taken back if it succeeds), so a burst of guesses sent at once is held to the bounds too. A
 block, once seen, is remembered in this process until it ends (a block is never lifted early), so a flood of
 attempts from a throttled client is answered from memory and costs the database nothing.
 """
@@ -48,10 +49,23 @@ class LoginThrottle:
         if len(self._blocked) < BLOCKS_REMEMBERED:
             self._blocked[key] = ends
 
-    async def failed(self, client: str, name: str) -> None:
-        for key, _ in self._keys(client, name):
-            await kv.hit(key, self.window)
+    async def attempt(self, client: str, name: str) -> float:
+        """Count a sign-in attempt before its password is checked: the seconds to wait if it is over a bound
+        (0: check the password)."""
+        wait = await self.retry_after(client, name)  # a block already reached costs no count
+        if wait:
+            return wait
+        now = time.time()
+        for key, limit in self._keys(client, name):
+            count, ends = await kv.hit(key, self.window)
+            if count > limit and ends > now:  # others got in first
+                self._remember(key, ends, now)
+                wait = max(wait, ends - now)
+        return wait
 
     async def succeeded(self, client: str, name: str) -> None:
-        """Forget the failures for this name (the client's overall count stays)."""
-        await kv.reset(self._keys(client, name)[1][0])
+        """Forget the failures for this name, and take this attempt back from the client's count (its earlier
+        failures stay)."""
+        per_client, per_name = self._keys(client, name)
+        await kv.reset(per_name[0])
+        await kv.take_back(per_client[0])

@@ -96,17 +96,28 @@ async def test_throttle_counts_per_client_across_names_and_windows_end(db: Setti
     from heaters.server.throttle import LoginThrottle
 
     throttle = LoginThrottle(per_name=2, per_client=3, window=300)
-    await throttle.failed("10.0.0.1", "rita")
-    await throttle.failed("10.0.0.1", "rita")
-    assert 299 < await throttle.retry_after("10.0.0.1", "Rita") <= 300  # names compare without case
-    assert await throttle.retry_after("10.0.0.1", "otto") == 0
-    await throttle.failed("10.0.0.1", "otto")  # a third name-spraying failure: the client itself waits now
-    assert await throttle.retry_after("10.0.0.1", "someone-new") > 0
-    assert await throttle.retry_after("10.0.0.2", "rita") == 0
+    assert [await throttle.attempt("10.0.0.1", "rita") for _ in range(2)] == [0, 0]
+    assert 299 < await throttle.attempt("10.0.0.1", "Rita") <= 300  # names compare without case
+    assert await throttle.attempt("10.0.0.1", "otto") == 0  # a third name-spraying attempt: the last allowed
+    assert await throttle.attempt("10.0.0.1", "someone-new") > 0
+    assert await throttle.attempt("10.0.0.2", "rita") == 0
 
     ended = LoginThrottle(per_name=1, per_client=1, window=-1)  # every window is already over
-    await ended.failed("10.0.0.3", "rita")
-    assert await ended.retry_after("10.0.0.3", "rita") == 0
+    assert [await ended.attempt("10.0.0.3", "rita") for _ in range(3)] == [0, 0, 0]
+
+
+async def test_a_success_takes_its_attempt_back(db: Settings) -> None:
+    from heaters.server.throttle import LoginThrottle
+
+    throttle = LoginThrottle(per_name=2, per_client=2, window=300)
+    for _ in range(3):  # signing in again and again is no guessing
+        assert await throttle.attempt("10.0.0.4", "rita") == 0
+        await throttle.succeeded("10.0.0.4", "rita")
+    assert await throttle.attempt("10.0.0.4", "otto") == 0  # a failure
+    assert await throttle.attempt("10.0.0.4", "rita") == 0
+    await throttle.succeeded("10.0.0.4", "rita")  # forgets rita's count, not otto's failure
+    assert await throttle.attempt("10.0.0.4", "ana") == 0
+    assert await throttle.attempt("10.0.0.4", "bob") > 0  # two failures from this client: the bound
 
 
 async def test_a_seen_block_is_answered_without_the_database(db: Settings) -> None:
@@ -115,7 +126,7 @@ async def test_a_seen_block_is_answered_without_the_database(db: Settings) -> No
     from heaters.server.throttle import LoginThrottle
 
     throttle = LoginThrottle(per_name=1, per_client=5, window=300)
-    await throttle.failed("10.0.0.9", "rita")
+    assert await throttle.attempt("10.0.0.9", "rita") == 0
     assert await throttle.retry_after("10.0.0.9", "rita") > 0
     await kv.reset("signin:10.0.0.9:rita")  # the database no longer knows; this process still does
     assert 299 < await throttle.retry_after("10.0.0.9", "rita") <= 300

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
@@ -98,6 +99,27 @@ def test_failed_sign_ins_count_across_web_processes_and_names(db: Settings) -> N
         with httpx.Client(base_url=second) as client:
             refused = login(client, "rita")  # the right password, but this client has sprayed enough
         assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+
+
+def test_guesses_sent_at_once_are_held_to_the_bound(db: Settings) -> None:
+    # Each attempt is counted before its password is hashed: a burst cannot all be checked while the first
+    # hashes run (they take a quarter of a second each on two hashing threads).
+    site = Installation(db)
+    site.add_user("rita")
+    with site.serve() as base:
+        clients = [httpx.Client(base_url=base) for _ in range(20)]
+        tokens = [(c, (c.get("/login"), c.cookies.get("csrftoken"))[1]) for c in clients]
+
+        def guess(pair: tuple[httpx.Client, str | None], n: int) -> int:
+            client, token = pair
+            data = {"username": "rita", "password": f"guess-{n}", "_csrf_token": token or ""}
+            return client.post("/login", data=data, follow_redirects=False).status_code
+
+        with ThreadPoolExecutor(len(tokens)) as pool:
+            codes = sorted(pool.map(guess, tokens, range(len(tokens))))
+        for client in clients:
+            client.close()
+    assert codes == [401] * 5 + [429] * 15
 
 
 async def test_password_hashing_runs_off_the_event_loop(web: Web, monkeypatch: pytest.MonkeyPatch) -> None:
