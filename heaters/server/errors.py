@@ -122,8 +122,16 @@ def unexpected_error(request: Request[Any, Any, Any], exc: Exception) -> Respons
     )
 
 
+def too_deep(request: Request[Any, Any, Any], exc: RecursionError) -> Response[Any]:
+    # Where a request meets the recursion limit: decoding a body nested thousands of levels deep, which the
+    # JSON decoder does not turn into a decode error of its own.
+    log.warning("%s %s: %s", request.method, request.url.path, exc)
+    return error_response(request, 400, "bad_request", "the request body is nested too deeply to read")
+
+
 EXCEPTION_HANDLERS: dict[Any, Any] = {
     HeatersError: heaters_error,
     HTTPException: http_error,
+    RecursionError: too_deep,
     Exception: unexpected_error,
 }

@@ -36,9 +36,9 @@ mimetypes.add_type("video/x-matroska", ".mkv")
 mimetypes.add_type("video/mp4", ".mp4")
 
 # The proxy of a video encoded in segments: its pieces one after another, as its frame index addresses them.
-PIECES_PROXY = re.compile(r"proxies/([0-9]+)/pieces\.mp4")
+PIECES_PROXY = re.compile(r"proxies/([0-9]{1,16})/pieces\.mp4")  # ids up to MAX_ID; longer ones name no video
 # The same video as one real MP4 for a <video> element: a generated header, then the pieces and the sound.
-REVIEW_MP4 = re.compile(r"proxies/([0-9]+)/review\.mp4")
+REVIEW_MP4 = re.compile(r"proxies/([0-9]{1,16})/review\.mp4")
 READ_CHUNK = 1 << 20  # bytes read from storage at a time, so a whole-file request streams
 
 # Revalidate every time (the ETag makes that cheap): a re-encoded proxy keeps its key.

@@ -73,7 +73,7 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
         if not match or match.group(1) == match.group(2) == "":
             return None
         first, last = match.groups()
-        if first and last and int(last) < int(first):
+        if first and last and _number(last) < _number(first):
             return None
         parsed.append((first, last))
     for first, last in parsed:
@@ -83,16 +83,26 @@ def parse_range(header: str | None, size: int) -> ByteRange | None:
     raise RangeNotSatisfiable(header, size)
 
 
+BEYOND = 10**18  # larger than any file; what a longer number of bytes means
+
+
+def _number(digits: str) -> int:
+    """A byte position as sent; any beyond BEYOND as BEYOND (a number of thousands of digits would not even
+    convert)."""
+    digits = digits.lstrip("0") or "0"
+    return int(digits) if len(digits) <= 18 else BEYOND
+
+
 def _satisfy(first: str, last: str, size: int) -> ByteRange | None:
     if not first:  # suffix range: the last n bytes
-        n = int(last)
+        n = _number(last)
         if n == 0 or size == 0:
             return None
         return ByteRange(max(0, size - n), size, size)
-    start = int(first)
+    start = _number(first)
     if start >= size:
         return None
-    end = size if not last else min(int(last) + 1, size)
+    end = size if not last else min(_number(last) + 1, size)
     return ByteRange(start, end, size)
 
 

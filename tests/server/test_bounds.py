@@ -76,3 +76,16 @@ def test_the_cli_refuses_ids_and_frames_out_of_range(args: list[str], words: str
     result = subprocess.run([sys.executable, "-c", "from heaters.cli import main; main()", *args],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 2 and words in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize("path", ["/media/proxies/{huge}/pieces.mp4", "/media/proxies/{huge}/review.mp4"])
+async def test_media_of_an_id_past_the_range_is_not_found(reviewer: Web, path: str) -> None:
+    assert_error(await reviewer.client.get(path.format(huge=HUGE)), 404)
+
+
+async def test_a_body_nested_too_deeply_is_refused(reviewer: Web) -> None:
+    video = reviewer.make_video()
+    deep = "[" * 100_000 + "]" * 100_000
+    response = await reviewer.client.post(f"/api/videos/{video}/cuts", content=deep,
+                                          headers={"content-type": "application/json"})
+    assert_error(response, 400)

@@ -88,6 +88,16 @@ def test_malformed_headers_are_ignored(header: str | None) -> None:
     assert parse_range(header, SIZE) is None
 
 
+def test_numbers_of_any_length_are_read() -> None:
+    huge = "9" * 5000  # past Python's limit for converting digits to an int
+    assert parse_range(f"bytes=0-{huge}", SIZE) == ByteRange(0, SIZE, SIZE)
+    assert parse_range(f"bytes=-{huge}", SIZE) == ByteRange(0, SIZE, SIZE)
+    assert parse_range(f"bytes={'0' * 5000}7-", SIZE) == ByteRange(7, SIZE, SIZE)
+    for beyond in (f"bytes={huge}-", f"bytes={huge}-{huge}"):
+        with pytest.raises(RangeNotSatisfiable):
+            parse_range(beyond, SIZE)
+
+
 MTIME = 1_700_000_000.25
 ETAG = make_etag(SIZE, MTIME)
 
