@@ -89,8 +89,10 @@ def session_auth(config: SessionConfig) -> SessionAuth[Any, Any]:
 
 def secure_cookies_outermost(app_config: AppConfig) -> AppConfig:
     """Put ``SecureCookies`` around every other middleware, the session middleware included (which the
-    session auth inserts first), so the session cookie is marked too."""
-    app_config.middleware.insert(0, DefineMiddleware(SecureCookies))
+    session auth inserts first), so the session cookie is marked too; and security headers on everything."""
+    from heaters.server.headers import SecurityHeaders
+
+    app_config.middleware[0:0] = [DefineMiddleware(SecurityHeaders), DefineMiddleware(SecureCookies)]
     return app_config
 
 

@@ -29,6 +29,7 @@ from litestar.response import Redirect, Stream
 
 from heaters.errors import Forbidden, NotFound
 from heaters.server.auth import is_operator
+from heaters.server.headers import SANDBOXED
 from heaters.server.ranges import aiter_file, plan_from_headers
 from heaters.storage import Kind, validate_key
 
@@ -92,7 +93,7 @@ async def serve_stored(request: Request[Any, Any, State], key: str, disposition:
     if not os.path.isfile(path):
         raise NotFound(f"no stored object {key!r}")
     plan = plan_from_headers(request.headers, st.st_size, st.st_mtime)
-    headers = {**plan.headers, "Cache-Control": CACHE_CONTROL}
+    headers = {**plan.headers, "Cache-Control": CACHE_CONTROL, "Content-Security-Policy": SANDBOXED}
     if disposition is not None:
         headers["Content-Disposition"] = disposition
     media_type = mimetypes.guess_type(key)[0] or "application/octet-stream"

@@ -122,3 +122,25 @@ async def test_originals_are_for_operators_only(db: Settings) -> None:
         refused = await web.client.get(f"/media/{key}")
         assert refused.status_code == 403 and refused.json()["error"] == "forbidden"
         assert (await web.client.head(f"/media/{key}")).status_code == 403
+
+
+async def test_every_response_carries_the_security_headers(db: Settings) -> None:
+    async for web in open_web(db):
+        signed_out = [await web.client.get(path, follow_redirects=False)
+                      for path in ("/login", "/", "/api/videos", "/static/js/review.js", "/healthz")]
+        web.add_user("otto", "operator")
+        await web.login("otto")
+        pages = [await web.client.get(path) for path in ("/", "/api/videos", "/api/videos/999", "/videos/999")]
+        for response in signed_out + pages:  # pages, JSON, errors, the sign-in redirect, static files
+            assert response.headers["x-content-type-options"] == "nosniff", response.url
+            assert response.headers["x-frame-options"] == "DENY", response.url
+            assert "frame-ancestors 'none'" in response.headers["content-security-policy"], response.url
+            assert response.headers["referrer-policy"] == "same-origin", response.url
+        # An uploaded original is whatever the uploader sent: an HTML one opens sandboxed, without scripts.
+        html = b"<script>fetch('/api/videos', {method: 'POST'})</script>"
+        created = await web.client.post("/api/videos", files={"file": ("page.html", html, "text/html")})
+        original = await web.client.get(f"/media/{web.video(created.json()['id'])['original_key']}")
+        assert original.content == html
+        policy = original.headers["content-security-policy"]
+        assert policy.startswith("sandbox;") and "script-src" not in policy and "default-src 'none'" in policy
+        assert original.headers["x-content-type-options"] == "nosniff"
