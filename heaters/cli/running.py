@@ -154,7 +154,8 @@ def _serve(app: Any, host: str, port: int, on_ready: Callable[[], None]) -> None
     """Run the review app here until a stop signal; ``on_ready`` once it answers HTTP."""
     import uvicorn
 
-    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning",
+    # No proxy in front: X-Forwarded-For from a local client must not choose its sign-in throttle address.
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning", proxy_headers=False,
                                            timeout_graceful_shutdown=3, server_header=False))
     # uvicorn handles SIGINT and SIGTERM while it serves (then re-raises them to ``_interrupt``); SIGHUP too.
     signal.signal(signal.SIGHUP, server.handle_exit)

@@ -17,6 +17,7 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from heaters.services.broker import embedded_redis_url
@@ -181,6 +182,20 @@ def test_up_fails_loudly_when_the_port_is_taken(env: dict[str, str], tmp_path: P
     assert f"cannot listen on 127.0.0.1:{port}" in result.stderr and "--port" in result.stderr
     assert "review app:" not in result.stdout and "Traceback" not in result.stderr
     assert descendants(os.getpid()) == before  # it started nothing it left behind
+
+
+def test_up_throttles_sign_ins_by_the_real_client_address(env: dict[str, str], tmp_path: Path,
+                                                          trees: list[Tree]) -> None:
+    # `heaters up` has no proxy in front: a local client's X-Forwarded-For must not pick its throttle address.
+    subprocess.run([sys.executable, "-m", "heaters", "user", "add", "rita", "--password-stdin"], env=env,
+                   input="correct-horse\n", text=True, check=True, capture_output=True, timeout=60)
+    _, port = start_up(env, tmp_path, trees)
+    with httpx.Client(base_url=f"http://127.0.0.1:{port}") as client:
+        client.get("/login")
+        form = {"username": "rita", "password": "wrong-guess", "_csrf_token": client.cookies.get("csrftoken") or ""}
+        codes = [client.post("/login", data=form, headers={"x-forwarded-for": f"198.51.100.{n}"},
+                             follow_redirects=False).status_code for n in range(6)]
+    assert codes == [401] * 5 + [429]
 
 
 def test_up_fails_loudly_when_the_broker_is_unreachable(env: dict[str, str]) -> None:
