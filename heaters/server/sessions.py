@@ -16,6 +16,7 @@ from typing import Any
 from litestar.connection import ASGIConnection
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import NamespacedStore, Store
+from litestar.types import Empty, Message, ScopeSession
 
 from heaters.db import kv
 from heaters.settings import Settings
@@ -86,13 +87,25 @@ def session_store(settings: Settings) -> Store:
 
 
 class RotatingSessionBackend(ServerSideSessionBackend):
-    """Litestar's server-side backend, plus a new session id at sign-in (no session fixation)."""
+    """Litestar's server-side backend, plus a new session id at sign-in (no session fixation), and no
+    stored session without something in it."""
 
     def get_session_id(self, connection: ASGIConnection[Any, Any, Any, Any]) -> str:
         rotated = connection.scope.get(ROTATE)  # type: ignore[call-overload]
         if rotated:
             return str(rotated)
         return super().get_session_id(connection)
+
+    async def store_in_message(
+        self, scope_session: ScopeSession, message: Message, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        # The framework stores every request's session, even an empty one: each signed-out request (a health
+        # check, a static file, a cookie the client made up) would add a row living for SESSION_DAYS.
+        if scope_session is Empty or not scope_session:
+            if connection.cookies.get(self.config.key, "null") != "null":
+                await super().store_in_message(Empty, message, connection)  # forget it, clear the cookie
+            return
+        await super().store_in_message(scope_session, message, connection)
 
 
 class SessionConfig(ServerSideSessionConfig):

@@ -37,6 +37,26 @@ async def test_signing_in_starts_a_new_session(web: Web) -> None:
     assert response.cookies.get("heaters_session") not in (None, planted)
 
 
+async def _stored_sessions() -> int:
+    from heaters.db.tables import StoredValue
+
+    return await StoredValue.count().where(StoredValue.key.like("sessions%"))
+
+
+async def test_signed_out_requests_store_no_session(web: Web) -> None:
+    for path in ("/healthz", "/login", "/static/js/review.js", "/", "/api/videos"):
+        response = await web.client.get(path, follow_redirects=False)
+        assert "heaters_session" not in response.headers.get("set-cookie", ""), path
+    made_up = await web.client.get("/healthz", headers={"cookie": "heaters_session=" + "a" * 64})
+    assert "heaters_session=null;" in made_up.headers["set-cookie"]  # made up by the client: cleared, not stored
+    assert web.call(_stored_sessions) == 0
+    web.add_user("rita")
+    await web.login("rita")
+    assert web.call(_stored_sessions) == 1  # signing in stores one
+    await web.client.post("/logout")
+    assert web.call(_stored_sessions) == 0
+
+
 CHANGES: dict[str, Callable[[], Awaitable[None]]] = {
     "password": lambda: users.set_password("rita", "another-password"),
     "role": lambda: users.set_role("rita", "operator"),
