@@ -53,6 +53,22 @@ def normalise_rate(rate: Fraction | None, fallback: Fraction | None = None) -> F
     return Fraction(candidate).limit_denominator(1001)
 
 
+# Inputs that name other files or network addresses (a playlist, a manifest, a concat list, a session
+# description): opening one makes FFmpeg read what it names, on this machine. Such inputs are text (video
+# files are not: their first bytes hold zeros); their first lines say what they are.
+REFERENCING_FORMATS = {"hls", "dash", "concat", "sdp"}
+_REFERENCING_MARKERS = (b"#EXTM3U", b"ffconcat", b"<MPD", b"v=0")
+
+
+def refuse_references(name: str, container: av.container.InputContainer) -> av.container.InputContainer:
+    """``container``, unless its format reads other inputs (then closed, and a ``MediaError``)."""
+    if REFERENCING_FORMATS & set(container.format.name.split(",")):
+        container.close()
+        raise MediaError(f"{name} is a playlist or manifest that points at other files, not a video",
+                         "give the video file itself")
+    return container
+
+
 def open_media(path: str | Path) -> av.container.InputContainer:
     """Open ``path`` for reading, turning every failure into a ``MediaError`` a person understands."""
     p = Path(path)
@@ -60,8 +76,13 @@ def open_media(path: str | Path) -> av.container.InputContainer:
         raise MediaError(f"{p.name}: file not found", f"check the path {p}")
     if p.stat().st_size == 0:
         raise MediaError(f"{p.name} is empty (0 bytes)", "the download or upload did not finish; fetch it again")
+    with p.open("rb") as f:
+        head = f.read(4096)
+    if b"\0" not in head and any(marker in head for marker in _REFERENCING_MARKERS):
+        raise MediaError(f"{p.name} is a playlist or manifest that points at other files, not a video",
+                         "give the video file itself")
     try:
-        return av.open(str(p), "r")
+        return refuse_references(p.name, av.open(str(p), "r"))
     except av.error.InvalidDataError as exc:
         raise MediaError(
             f"{p.name} is not a video file this tool can read ({exc.strerror})",
@@ -71,12 +92,22 @@ def open_media(path: str | Path) -> av.container.InputContainer:
         raise MediaError(f"{p.name} cannot be opened: {exc}", "check the file is a complete video") from None
 
 
+_STILL = av.stream.Disposition.attached_pic | av.stream.Disposition.still_image
+
+
 def require_video(container: av.container.InputContainer, name: str) -> av.VideoStream:
-    """The first video stream, or a ``MediaError`` saying what the file holds instead."""
-    if container.streams.video:
-        return container.streams.video[0]
+    """The first video stream that moves (not a cover picture), or a ``MediaError`` saying what the file holds
+    instead."""
+    moving = [s for s in container.streams.video if not s.disposition & _STILL]
+    if moving:
+        if moving[0].codec_context is None:
+            raise MediaError(f"{name}: its video codec is not one this tool can decode",
+                             "convert it to a common codec (e.g. H.264) and ingest that")
+        return moving[0]
     if container.streams.audio:
         raise MediaError(f"{name} has only audio, no picture", "give a file with a video stream")
+    if container.streams.video:
+        raise MediaError(f"{name} holds only a still picture, not a video", "give a file with a video stream")
     raise MediaError(f"{name} has no video stream", "give a file with a video stream")
 
 

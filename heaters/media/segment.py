@@ -32,7 +32,7 @@ from heaters.media.audio import AudioTrack
 from heaters.media.features import FeatureBuilder
 from heaters.media.frame_index import build_index
 from heaters.media.pipeline_threads import Channel, Pipeline
-from heaters.media.probe import normalise_rate, open_media, require_video
+from heaters.media.probe import normalise_rate, open_media, refuse_references, require_video
 from heaters.media.retime import Upright, rotation_of
 from heaters.media.staging import publish, staged
 from heaters.media.transcode import (
@@ -105,10 +105,11 @@ def open_source(original: str | Path) -> av.container.InputContainer:
         return open_media(original)
     try:
         # Reconnect on a dropped connection; seeking makes FFmpeg ask for the byte range it needs.
-        return av.open(text, "r", options={"reconnect": "1", "reconnect_streamed": "1", "seekable": "1"})
+        opened = av.open(text, "r", options={"reconnect": "1", "reconnect_streamed": "1", "seekable": "1"})
     except av.error.FFmpegError as exc:
         shown = text.split("?", 1)[0]  # never log a presigned signature
         raise MediaError(f"the original at {shown} cannot be read: {exc}", "check the storage and try again") from None
+    return refuse_references("the original", opened)
 
 
 def _time_of(frame: av.VideoFrame | av.AudioFrame) -> Fraction:

@@ -207,12 +207,17 @@ class _Skimmer:
         self.last_hsv.append(hsv)
         self.previous = (thumb, hsv)
 
+    def _again_stream(self) -> av.VideoStream:
+        """The stream being skimmed, in the second container."""
+        assert self.again is not None
+        return next(s for s in self.again.streams.video if s.index == self.stream.index)
+
     def _decode_again(self, gap: list[int]) -> dict[int, np.ndarray]:
         """Thumbnails of the frames at ``gap`` (sorted pts), decoded from the keyframe before them."""
         if self.again is None:
             self.again = av.open(str(self.path))
-            open_decoder(self.again.streams.video[0])
-        stream = self.again.streams.video[0]  # the stream being skimmed, as require_video picks it
+            open_decoder(self._again_stream())
+        stream = self._again_stream()
         self.again.seek(gap[0], stream=stream, backward=True)
         wanted, found = set(gap), {}
         codec = stream.codec_context

@@ -3,10 +3,12 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import av
+import numpy as np
 import pytest
 
 from heaters.errors import MediaError
-from heaters.media.probe import normalise_rate, probe
+from heaters.media.probe import normalise_rate, probe, refuse_references
 from heaters.media.scenes import detect_file
 from heaters.media.transcode import transcode
 
@@ -69,6 +71,73 @@ def test_bad_inputs_raise_a_clear_media_error(tmp_path, clip_with_audio, make, m
     assert path.name in caught.value.message
     assert caught.value.hint
     assert not (tmp_path / "m.mkv").exists() and not (tmp_path / "p.mp4").exists()
+
+
+def _remux(source: Path, path: Path, container_format: str) -> Path:
+    """The video stream of ``source``, packets unchanged, in another container."""
+    with av.open(str(source)) as src, av.open(str(path), "w", format=container_format) as out:
+        stream = out.add_stream_from_template(src.streams.video[0])
+        for packet in src.demux(src.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+    return path
+
+
+def _run(operation: str, path: Path, tmp: Path) -> None:
+    if operation == "probe":
+        probe(path)
+    elif operation == "transcode":
+        transcode(path, tmp / "m.mkv", tmp / "p.mp4")
+    else:
+        detect_file(path)
+
+
+@pytest.mark.parametrize("operation", ["probe", "transcode", "scenes"])
+def test_a_playlist_naming_files_of_this_machine_is_refused(tmp_path, clip_with_audio, operation) -> None:
+    # An uploaded HLS playlist would make the worker read (and ingest) any file it names.
+    secret = _remux(clip_with_audio.path, tmp_path / "elsewhere.ts", "mpegts")
+    playlist = tmp_path / "upload.mp4"
+    playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\n{secret}\n#EXT-X-ENDLIST\n")
+    with pytest.raises(MediaError, match="playlist or manifest") as caught:
+        _run(operation, playlist, tmp_path)
+    assert caught.value.hint and not (tmp_path / "m.mkv").exists()
+    assert refuse_references("x", av.open(str(secret))).format.name == "mpegts"  # a plain stream opens
+
+
+def _cover_art_song(path: Path) -> Path:
+    """Sound with a cover picture: a one-frame MJPEG stream marked as an attached picture."""
+    with av.open(str(path), "w") as out:
+        sound = out.add_stream("aac", rate=48000, layout="mono")
+        cover = out.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 64, 64, "yuvj420p"
+        cover.disposition = av.stream.Disposition.attached_pic
+        picture = av.VideoFrame.from_ndarray(np.zeros((64, 64, 3), np.uint8), format="rgb24")
+        for packet in [*cover.encode(picture.reformat(format="yuvj420p")), *cover.encode(None)]:
+            out.mux(packet)
+        for i in range(10):
+            frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.float32), format="flt", layout="mono")
+            frame.sample_rate, frame.pts, frame.time_base = 48000, i * 1024, Fraction(1, 48000)
+            out.mux(sound.encode(frame))
+        out.mux(sound.encode(None))
+    return path
+
+
+def _unknown_codec(path: Path, source: Path) -> Path:
+    """An MKV whose video codec id FFmpeg does not know (the stream has no decoder)."""
+    data = _remux(source, path.with_suffix(".tmp.mkv"), "matroska").read_bytes()
+    assert b"V_MPEG4/ISO/AVC" in data
+    path.write_bytes(data.replace(b"V_MPEG4/ISO/AVC", b"V_ZZZZZ/ISO/AVC"))
+    return path
+
+
+@pytest.mark.parametrize("operation", ["probe", "transcode", "scenes"])
+def test_a_song_with_cover_art_is_audio_and_an_unknown_codec_says_so(tmp_path, clip_with_audio, operation) -> None:
+    with pytest.raises(MediaError, match="only audio"):
+        _run(operation, _cover_art_song(tmp_path / "song.mp4"), tmp_path)
+    with pytest.raises(MediaError, match="codec is not one this tool can decode") as caught:
+        _run(operation, _unknown_codec(tmp_path / "odd.mkv", clip_with_audio.path), tmp_path)
+    assert "odd.mkv" in caught.value.message and caught.value.hint
 
 
 def test_missing_file(tmp_path) -> None:
