@@ -181,6 +181,13 @@ class Settings:
 
             raise ConfigError(f"HEATERS_SESSION_STORE={self.session_store!r} is not a session store",
                               "use 'database' or 'redis'")
+        if not self.scene_threshold > 0 or self.scene_min_frames < 1:  # NaN compares false too
+            from heaters.errors import ConfigError
+
+            raise ConfigError(
+                f"HEATERS_SCENE_THRESHOLD={self.scene_threshold} or HEATERS_SCENE_MIN_FRAMES={self.scene_min_frames}"
+                " is out of range", "the threshold must be above 0 (default 3), the shortest shot at least 1 frame",
+            )
 
     # Derived values: computed here so every consumer agrees on them.
     @property

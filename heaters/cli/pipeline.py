@@ -54,8 +54,10 @@ def ingest(sources: tuple[str, ...], title: str | None, wait: bool) -> None:
 
 @click.command(context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--threshold", type=float, default=None, help="Detector sensitivity (default HEATERS_SCENE_THRESHOLD).")
-@click.option("--min-frames", type=int, default=None, help="Shortest shot kept (default HEATERS_SCENE_MIN_FRAMES).")
+@click.option("--threshold", type=click.FloatRange(min=0, min_open=True), default=None,
+              help="Detector sensitivity, above 0: lower finds more cuts (default HEATERS_SCENE_THRESHOLD).")
+@click.option("--min-frames", type=click.IntRange(min=1), default=None,
+              help="Shortest shot kept (default HEATERS_SCENE_MIN_FRAMES).")
 @click.option("--detector", type=click.Choice(["builtin", "transnetv2", "ensemble"]), default=None,
               help="Scene detector (default HEATERS_DETECTOR).")
 @json_option

@@ -86,6 +86,11 @@ class ContentDetector:
 
     wants_small = False
 
+    def __post_init__(self) -> None:
+        if not self.threshold > 0 or self.min_frames < 1:  # 0 divides by zero, NaN compares false
+            raise ValueError(f"threshold must be above 0 and min_frames at least 1, not {self.threshold}, "
+                             f"{self.min_frames}")
+
     def detect(self, features: np.ndarray, small: np.ndarray | None = None) -> tuple[Cut, ...]:
         n = len(features)
         if n < 2:

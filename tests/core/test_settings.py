@@ -30,7 +30,9 @@ def test_environment_parsing() -> None:
 
 @pytest.mark.parametrize(("env", "value"), [("HEATERS_PORT", "eighty"), ("WEBCODECS_ENABLED", "maybe"),
                                             ("HEATERS_STORAGE", "ftp"), ("HEATERS_MASTER", "raw"),
-                                            ("HEATERS_DETECTOR", "magic")])
+                                            ("HEATERS_DETECTOR", "magic"), ("HEATERS_SCENE_THRESHOLD", "0"),
+                                            ("HEATERS_SCENE_THRESHOLD", "-1"), ("HEATERS_SCENE_THRESHOLD", "nan"),
+                                            ("HEATERS_SCENE_MIN_FRAMES", "0")])
 def test_bad_values_name_the_variable(env: str, value: str) -> None:
     with pytest.raises(ConfigError, match=env if env != "HEATERS_STORAGE" else "storage kind"):
         Settings.from_env({env: value})

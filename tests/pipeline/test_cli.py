@@ -217,3 +217,15 @@ def test_wait_without_a_terminal_prints_plain_lines() -> None:
     assert plain_line({"id": 3, "state": "encoding", "progress": {}}) == "video 3: encode starting"
     assert plain_line(encoding(percent=None, frames=40)) == "video 3: encode started (40 frames)"
     assert plain_line({"id": 3, "state": "downloaded", "progress": {}}) == "video 3: waiting for encode"
+
+
+@pytest.mark.parametrize("option", [["--threshold", "0"], ["--threshold", "-2"], ["--min-frames", "0"]])
+def test_scenes_refuses_an_out_of_range_setting(tmp_path: Path, option: list[str]) -> None:
+    # A threshold of 0 divided by zero; a negative one printed NaN confidences, which is not JSON.
+    video = make_video(tmp_path / "v.mp4", shots=[ShotSpec(20), ShotSpec(20)], size=(160, 90))
+    result = heaters(None, "scenes", str(video.path), "--json", *option)
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert option[0] in result.stderr
+    refused = subprocess.run([sys.executable, "-m", "heaters", "scenes", str(video.path)], capture_output=True,
+                             text=True, timeout=120, env={**os.environ, "HEATERS_SCENE_THRESHOLD": "0"})
+    assert refused.returncode != 0 and "HEATERS_SCENE_THRESHOLD" in refused.stderr, refused.stderr
