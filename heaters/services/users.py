@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import hmac
+import re
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
@@ -27,10 +28,19 @@ async def _hash(password: str, salt: str = "", iterations: int | None = None) ->
     return await loop.run_in_executor(_HASHING, User.hash_password, password, salt, iterations)
 
 
+# Letters and digits of any script, and . _ - @ + inside: a name that reads the same in the audit log, a table
+# and a terminal, and that sign-in (which takes at most 100 characters) accepts.
+USERNAME = re.compile(r"[^\W_](?:[\w.@+-]{0,98}[^\W_])?")
+
+
 async def add_user(username: str, password: str, role: str = "reviewer") -> int:
     _check_role(role)
-    if await User.exists().where(User.username == username):
-        raise Conflict(f"user {username!r} already exists", "choose another name")
+    if not USERNAME.fullmatch(username):
+        raise BadInput(f"{username!r} is not a usable user name",
+                       "use 1 to 100 letters or digits (and . _ - @ + between them)")
+    taken = {row["username"].casefold() for row in await User.select(User.username)}  # a few dozen rows
+    if username.casefold() in taken:
+        raise Conflict(f"user {username!r} already exists (names are the same in any case)", "choose another name")
     try:
         User._validate_password(password)
     except ValueError as exc:  # Piccolo's password rules

@@ -8,6 +8,7 @@ from urllib.parse import unquote
 import pytest
 
 from heaters.server.auth import load_secret_key, safe_next
+from heaters.services import users
 from heaters.settings import Settings
 from tests.server.conftest import PASSWORD, Web, open_web
 
@@ -227,6 +228,27 @@ async def test_operator_manages_users(operator: Web) -> None:
     await operator.client.post("/logout", data={"_csrf_token": operator.csrf})
     await operator.login("newbie", "secret-pw")
     assert (await operator.client.get("/api/videos")).status_code == 200
+
+
+@pytest.mark.parametrize("name", ["", " ", "bad\nname", "tab\tname", "nul\0name", "x" * 101, "-dash", "DEMO",
+                                  "<b>", "a b"])
+async def test_user_names_that_would_not_read_well_are_refused(operator: Web, name: str) -> None:
+    operator.add_user("demo")
+    response = await operator.client.post(
+        "/users", data={"username": name, "password": "secret-pw", "role": "reviewer", "_csrf_token": operator.csrf},
+    )
+    assert "created reviewer" not in response.text
+    assert name.strip() in ("", "DEMO") or "not a usable user name" in response.text
+    assert len(operator.call(users.list_users)) == 2  # the operator and demo
+
+
+async def test_user_names_of_any_script_are_welcome(operator: Web) -> None:
+    for name in ("zoë", "日本", "anna.k", "ops@site", "a"):
+        response = await operator.client.post(
+            "/users", data={"username": name, "password": "secret-pw", "role": "reviewer",
+                            "_csrf_token": operator.csrf},
+        )
+        assert "created reviewer" in response.text, name
 
 
 async def test_cookies_are_secure_over_https(db: Settings) -> None:
