@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, NoReturn, TypeVar
@@ -147,9 +148,20 @@ def version_option(f: Callable[..., Any]) -> Callable[..., Any]:
     )(f)
 
 
+MAX_CELL = 80  # characters: a longer value (a title of thousands) is cut, with an ellipsis
+_BIDI = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")  # would reorder the rest of the line
+
+
+def cell(value: Any) -> str:
+    """One table cell: control characters (newlines, a terminal's escape sequences from a title a website
+    chose) shown as spaces, and at most MAX_CELL characters."""
+    text = "".join(" " if unicodedata.category(c) == "Cc" or c in _BIDI else c for c in str(value))
+    return text if len(text) <= MAX_CELL else text[: MAX_CELL - 1] + "…"
+
+
 def table(rows: list[dict[str, Any]], columns: list[str]) -> None:
     """A plain aligned table: readable in a terminal, easy to grep."""
-    cells = [[str(row.get(c, "")) for c in columns] for row in rows]
+    cells = [[cell(row.get(c, "")) for c in columns] for row in rows]
     widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
     click.echo("  ".join(c.ljust(w) for c, w in zip(columns, widths, strict=True)))
     for r in cells:

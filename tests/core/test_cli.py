@@ -157,3 +157,13 @@ def test_an_unexpected_error_is_one_line_unless_debugging(tmp_path: Path) -> Non
     debug = run_in(tmp_path, "--debug", "videos", DATABASE_URL=unusable)
     assert debug.returncode == 1 and "Traceback" in debug.stderr
     assert "Traceback" in run_in(tmp_path, "videos", DATABASE_URL=unusable, HEATERS_DEBUG="1").stderr
+
+
+def test_table_cells_cannot_break_the_table_or_the_terminal() -> None:
+    from heaters.cli.common import MAX_CELL, cell
+
+    assert cell("two\nlines\x1b]0;owned\x07 \x1b[31mred") == "two lines ]0;owned   [31mred"  # no escape reaches it
+    assert cell("abc\u202edcba") == "abc dcba"  # a bidi override would reorder the rest of the row
+    assert cell("zoë · 日本語 ✓") == "zoë · 日本語 ✓"
+    long = cell("x" * 5000)
+    assert len(long) == MAX_CELL and long.endswith("…")
