@@ -11,6 +11,7 @@ from litestar.datastructures import State
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
 from heaters.errors import NotFound
+from heaters.server.auth import still_signed_in
 from heaters.server.params import VideoId
 from heaters.server.views import clip_json, video_json
 from heaters.services import claims
@@ -54,6 +55,8 @@ class EventsController(Controller):
             # The first event tells the page the version to compare its own against.
             yield ServerSentEventMessage(event="cuts", data=json.dumps({"cut_version": current}))
             async for version in hub.watch(video_id, current):
+                if not await still_signed_in(request):  # signed out or disabled meanwhile: the stream ends
+                    return
                 if version is None:
                     yield ServerSentEventMessage(comment="keep-alive")
                 else:

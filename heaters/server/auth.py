@@ -73,6 +73,17 @@ async def retrieve_user(session: dict[str, Any], connection: ASGIConnection[Any,
     return {"id": row["id"], "username": row["username"], "role": row["role"]}
 
 
+async def still_signed_in(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """Whether the session a long response (an event stream) began with still signs its user in: not ended
+    by a logout, its account neither disabled nor changed since."""
+    config: SessionConfig = connection.app.state.session_config
+    session_id = connection.cookies.get(config.key)
+    if not session_id or await config.get_store_from_app(connection.app).get(session_id) is None:
+        return False
+    session = connection.scope.get("session")
+    return isinstance(session, dict) and await retrieve_user(session, connection) is not None
+
+
 def session_config() -> SessionConfig:
     return SessionConfig(key=SESSION_COOKIE, max_age=SESSION_DAYS * 24 * 3600, httponly=True, samesite="lax")
 

@@ -146,3 +146,25 @@ async def test_events_need_login(live: LiveServer) -> None:
     async with httpx.AsyncClient(base_url=live.url) as anonymous:
         response = await anonymous.get("/api/videos/1/events")
     assert response.status_code == 401
+
+
+@pytest.mark.parametrize("end", ["logout", "disable"])
+async def test_a_stream_ends_when_its_session_does(live: LiveServer, end: str) -> None:
+    live.call(users.add_user("rita", PASSWORD))
+    video = live.call(videos_service.create_video("v", state="ready", total_frames=90, initial_cuts=(30,)))
+    rita, other = await logged_in(live, "rita"), await logged_in(live, "rita")
+    try:
+        async with rita.stream("GET", f"/api/videos/{video}/events") as stream:
+            lines = stream.aiter_lines()
+            assert await next_event(lines) == ("cuts", {"cut_version": 0})
+            if end == "logout":  # the session of this stream, ended from another tab of the same browser
+                other.cookies.set("heaters_session", rita.cookies["heaters_session"])
+                assert (await other.post("/logout", follow_redirects=False)).status_code == 303
+            else:
+                live.call(users.set_active("rita", False))
+            live.call(review.add_cut(video, 45, user="console"))
+            with pytest.raises(EOFError):  # the change is not sent: the stream ends instead
+                await next_event(lines, timeout=3.0)
+    finally:
+        await rita.aclose()
+        await other.aclose()
