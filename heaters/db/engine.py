@@ -36,6 +36,10 @@ def make_engine(settings: Settings) -> Engine:
         # sqlite:///relative/path or sqlite:////absolute/path, as in SQLAlchemy.
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            # Made here, readable by its owner only: it holds sessions and password hashes (SQLite gives its
+            # -wal and -shm files the same mode).
+            path.touch(mode=0o600)
         return HeatersSQLiteEngine(path=str(path), timeout=settings.sqlite_timeout)
     if scheme in ("postgres", "postgresql"):
         return PostgresEngine(config={"dsn": url})

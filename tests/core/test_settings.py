@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import stat
 from pathlib import Path
 
 import pytest
@@ -50,3 +51,16 @@ def test_secrets_are_masked() -> None:
     assert shown["DATABASE_URL"] == "postgres://app:****@db:5432/heaters"
     assert shown["HEATERS_SECRET_KEY"] == "****"
     assert "hunter2" not in str(list(settings.described()))
+
+
+def test_a_new_sqlite_database_is_readable_by_its_owner_only(tmp_path: Path) -> None:
+    # It holds sessions and password hashes; other local users must not read them.
+    from heaters.db.engine import make_engine
+
+    settings = Settings.from_env({}, data_dir=tmp_path / "data")
+    make_engine(settings)
+    database = tmp_path / "data" / "heaters.sqlite3"
+    assert stat.S_IMODE(database.stat().st_mode) == 0o600
+    database.chmod(0o640)  # a mode the operator chose stays
+    make_engine(settings)
+    assert stat.S_IMODE(database.stat().st_mode) == 0o640
