@@ -142,7 +142,8 @@ class Settings:
     )
     allow_private_sources: bool = _setting(
         "HEATERS_ALLOW_PRIVATE_SOURCES", "Allow ingesting file:// URLs and addresses on loopback, link-local and "
-        "private networks (local paths given to the CLI are always allowed).", False,
+        "private networks, at ingest and in the download, redirects included (local paths given to the CLI are "
+        "always allowed).", False,
     )
     sqlite_timeout: float = _setting(
         "HEATERS_SQLITE_TIMEOUT", "Seconds a SQLite writer waits for the lock before failing.", 30.0

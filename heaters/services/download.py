@@ -164,6 +164,10 @@ def explain(url: str, message: str) -> DownloadError:
             f"no video found at {url} (unsupported site or not a video page)",
             "give the address of a video page or of a video file",
         )
+    if "a local or private address" in low:  # source_policy.PrivateAddress: a redirect, or DNS changed
+        from heaters.services.source_policy import HINT
+
+        return DownloadError(f"{url} leads to a local or private address, which is not allowed", HINT)
     if "connection refused" in low or "errno 111" in low:
         return DownloadError(f"cannot connect to {host}: connection refused", "check the address and port")
     if "name or service not known" in low or "getaddrinfo" in low or "nodename nor servname" in low:

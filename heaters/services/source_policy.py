@@ -8,8 +8,12 @@ the CLI are not URLs and stay allowed: whoever runs the CLI can read those files
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import socket
+import threading
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import urlsplit
 
 from heaters.errors import DownloadError
@@ -42,3 +46,38 @@ def check_source_url(settings: Settings, url: str) -> None:
     for *_, address in infos:
         if is_private_address(str(address[0])):
             raise DownloadError(f"{url} points to {address[0]}, a local or private address", HINT)
+
+
+class PrivateAddress(OSError):
+    """A connection of a download was about to go to a local or private address."""
+
+
+# The check above runs once, at ingest; the download resolves the name again (it may answer otherwise by
+# then) and follows redirects. yt-dlp offers no hook on the addresses it connects to, so while a download
+# runs its thread's name lookups are checked here: every connection it makes, redirects included, goes to
+# the address a checked lookup returned. Other threads are not affected.
+_checked = threading.local()
+_getaddrinfo = socket.getaddrinfo
+
+
+def _public_getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+    infos = _getaddrinfo(host, *args, **kwargs)
+    if getattr(_checked, "on", False):
+        for *_, address in infos:
+            if is_private_address(str(address[0])):
+                raise PrivateAddress(f"{host} resolves to {address[0]}, a local or private address")
+    return infos
+
+
+@contextlib.contextmanager
+def public_addresses_only(settings: Settings) -> Iterator[None]:
+    """While the block runs this thread connects to public addresses only (unless the setting allows more)."""
+    if settings.allow_private_sources:
+        yield
+        return
+    socket.getaddrinfo = _public_getaddrinfo
+    _checked.on = True
+    try:
+        yield
+    finally:
+        _checked.on = False

@@ -49,10 +49,12 @@ def redis_namespace() -> str:
 
 @pytest.fixture
 def pipeline(db: Settings, redis_server: str, redis_namespace: str) -> Settings:
-    """Settings for pipeline tests: real Redis, short leases and dispatcher interval, few attempts."""
+    """Settings for pipeline tests: real Redis, short leases and dispatcher interval, few attempts; sources on
+    this machine allowed (the tests serve their videos from 127.0.0.1)."""
     return replace(
         db, redis_url=redis_server, redis_namespace=redis_namespace, lease_seconds=2, dispatch_seconds=0.3,
         max_attempts=3, restore_poll_seconds=1.0, export_preset="ultrafast", proxy_preset="ultrafast",
+        allow_private_sources=True,
     )
 
 

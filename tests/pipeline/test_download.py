@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import socket
+import threading
 from pathlib import Path
 
 import av
@@ -11,6 +13,7 @@ import pytest
 from heaters.errors import DownloadError
 from heaters.media.synthetic import make_video
 from heaters.services.download import explain, fetch_url, format_spec, local_path_of, remux, title_from_name
+from heaters.services.source_policy import public_addresses_only
 from heaters.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -28,6 +31,26 @@ def test_fetch_url_reports_progress_and_title(http_root: tuple[Path, str], tmp_p
     assert fetched.title == "Sea_View"
     size = truth.path.stat().st_size
     assert seen and seen[-1] == (size, size)
+
+
+def test_a_download_connects_to_public_addresses_only(http_root: tuple[Path, str], tmp_path: Path) -> None:
+    # Ingest checked the address once; a redirect or a changed DNS answer must not lead the download inside.
+    www, base = http_root  # 127.0.0.1 stands for any local or private address here
+    shutil.copy(make_video(tmp_path / "clip.mp4", shot_frames=(10,), size=(64, 36)).path, www / "v.mp4")
+    strict, trusting = Settings.from_env({}), Settings.from_env({"HEATERS_ALLOW_PRIVATE_SOURCES": "true"})
+    others: list[object] = []
+    with public_addresses_only(strict):
+        with pytest.raises(DownloadError, match="leads to a local or private address") as caught:
+            fetch_url(f"{base}/v.mp4", tmp_path / "a")
+        assert "HEATERS_ALLOW_PRIVATE_SOURCES" in caught.value.hint
+        # Other threads (the worker's database and queue connections) are not held to it.
+        thread = threading.Thread(target=lambda: others.append(socket.getaddrinfo("127.0.0.1", 80)))
+        thread.start()
+        thread.join()
+    assert others and others[0]
+    with public_addresses_only(trusting):
+        assert fetch_url(f"{base}/v.mp4", tmp_path / "b").path.stat().st_size > 0
+    assert fetch_url(f"{base}/v.mp4", tmp_path / "c").path.stat().st_size > 0  # off again after the block
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,8 @@ import numpy as np
 
 from heaters import pipeline
 from heaters.errors import MediaError
-from heaters.services.download import copy_local, fetch_url, local_path_of
+from heaters.services.download import Fetched, copy_local, fetch_url, local_path_of
+from heaters.services.source_policy import public_addresses_only
 from heaters.services.stages import context as keys
 from heaters.services.stages import segments
 from heaters.services.stages.context import StageContext, warn_without_small_frames
@@ -87,9 +88,11 @@ async def _download(ctx: StageContext, held: Claim, scratch: Path) -> None:
             # continues it instead of starting over (the janitor removes one nobody continues).
             partial = partial_download_dir(ctx, video_id)
             partial.mkdir(parents=True, exist_ok=True)
-            fetched = await asyncio.to_thread(
-                fetch_url, source, partial, max_height=ctx.settings.max_height, progress=_bytes(report)
-            )
+            def fetch() -> Fetched:
+                with public_addresses_only(ctx.settings):
+                    return fetch_url(source, partial, max_height=ctx.settings.max_height, progress=_bytes(report))
+
+            fetched = await asyncio.to_thread(fetch)
         path, title = fetched.path, title or fetched.title
     if path.stat().st_size == 0:
         raise MediaError(f"{path.name} is empty (0 bytes)", "the download or upload did not finish; try again")
