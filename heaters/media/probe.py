@@ -111,10 +111,19 @@ def require_video(container: av.container.InputContainer, name: str) -> av.Video
     raise MediaError(f"{name} has no video stream", "give a file with a video stream")
 
 
+# Bare coded streams (Annex B) carry no timestamps and no frame rate: FFmpeg makes both up (25 fps), so their
+# frames would sit at the wrong times. A container without re-encoding fixes that.
+BARE_STREAM_FORMATS = {"h264", "hevc", "vvc"}
+
+
 def probe(path: str | Path) -> ProbeResult:
     """Describe the first video stream of ``path``; raise ``MediaError`` if the file has none or is unreadable."""
     name = Path(path).name
     with open_media(path) as container:
+        if container.format.name in BARE_STREAM_FORMATS:
+            raise MediaError(f"{name} is a bare {container.format.name.upper()} stream, without the timestamps and "
+                             "frame rate of a container", "put it in an MP4 or MKV without re-encoding "
+                             "(e.g. ffmpeg -r RATE -i FILE -c copy video.mkv) and ingest that")
         stream = require_video(container, name)
         cc = stream.codec_context
         if not cc.width or not cc.height:

@@ -140,6 +140,13 @@ def test_a_song_with_cover_art_is_audio_and_an_unknown_codec_says_so(tmp_path, c
     assert "odd.mkv" in caught.value.message and caught.value.hint
 
 
+def test_a_bare_h264_stream_is_refused_with_the_reason(tmp_path, clip_with_audio) -> None:
+    bare = _remux(clip_with_audio.path, tmp_path / "plain.h264", "h264")
+    with pytest.raises(MediaError, match="bare H264 stream") as caught:
+        probe(bare)
+    assert "MP4 or MKV" in caught.value.hint
+
+
 def test_missing_file(tmp_path) -> None:
     with pytest.raises(MediaError, match="not found"):
         probe(tmp_path / "nope.mp4")
