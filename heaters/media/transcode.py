@@ -124,8 +124,15 @@ def _master_slices(width: int, height: int, pix_fmt: str) -> int:
     return SLICE_COUNTS[0]  # nothing opened: the real encoder will say why, as a MediaError
 
 
+MIN_SIDE = 4  # pixels: FFV1 cannot cut a smaller frame into the master's slices
+
+
 def check_pixels(name: str, width: int, height: int, max_pixels: int) -> None:
-    """Refuse a picture larger than ``max_pixels`` (``HEATERS_MAX_PIXELS``) with a permanent ``MediaError``."""
+    """Refuse a picture larger than ``max_pixels`` (``HEATERS_MAX_PIXELS``), or too small to archive, with a
+    permanent ``MediaError``."""
+    if min(width, height) < MIN_SIDE:
+        raise MediaError(f"{name} is {width}×{height}, too small a picture to archive",
+                         f"give a video at least {MIN_SIDE} pixels wide and high")
     if max_pixels > 0 and width * height > max_pixels:
         raise MediaError(
             f"{name} is {width}×{height} ({width * height / 1e6:.1f} megapixels), larger than the"

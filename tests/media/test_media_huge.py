@@ -112,6 +112,25 @@ def test_a_source_above_the_pixel_limit_is_refused_before_decoding(tmp_path: Pat
     assert transcode(video.path, tmp_path / "m.mkv", tmp_path / "p.mp4", max_pixels=320 * 180).total_frames == 10
 
 
+def _tiny(path: Path, width: int, height: int) -> Path:
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream("libx264", rate=25)
+        stream.width, stream.height, stream.pix_fmt = width, height, "yuv420p"
+        for n in range(5):
+            frame = av.VideoFrame.from_ndarray(np.full((height, width, 3), 40 * n, np.uint8), format="rgb24")
+            out.mux(stream.encode(frame.reformat(format="yuv420p")))
+        out.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize(("width", "height"), [(100, 2), (2, 100)])
+def test_a_picture_too_small_to_archive_is_refused_with_the_reason(tmp_path: Path, width: int, height: int) -> None:
+    with pytest.raises(MediaError, match=f"{width}×{height}, too small") as caught:
+        transcode(_tiny(tmp_path / "src.mp4", width, height), tmp_path / "m.mkv", tmp_path / "p.mp4")
+    assert "at least 4 pixels" in caught.value.hint
+    assert transcode(_tiny(tmp_path / "ok.mp4", 4, 4), tmp_path / "m.mkv", tmp_path / "p.mp4").total_frames == 5
+
+
 def test_an_rgb_source_is_archived_losslessly(tmp_path: Path) -> None:
     source = tmp_path / "rgb.mov"
     rng = np.random.default_rng(3)
