@@ -143,7 +143,7 @@ def user_option(f: Callable[..., Any]) -> Callable[..., Any]:
 
 def version_option(f: Callable[..., Any]) -> Callable[..., Any]:
     return click.option(
-        "--expected-version", type=FRAME, default=None,
+        "--expected-version", type=click.IntRange(min=0, max=MAX_FRAME), default=None, metavar="VERSION",
         help="Refuse (exit 2) unless the video is still at this cut_version.",
     )(f)
 

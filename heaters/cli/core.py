@@ -7,6 +7,7 @@ from typing import Any
 
 import click
 
+from heaters import pipeline
 from heaters.cli.common import (
     CONTEXT,
     FRAME,
@@ -61,7 +62,7 @@ def show_settings(as_json: bool) -> None:
 
 
 @click.command(context_settings=CONTEXT)
-@click.option("--state", help="Only videos in this state (e.g. ready, encode_failed).")
+@click.option("--state", type=click.Choice(pipeline.states("video")), help="Only videos in this state.")
 @json_option
 def videos(state: str | None, as_json: bool) -> None:
     """List videos with their state, frame count and fps."""
@@ -262,12 +263,21 @@ def validate(video: int | None, as_json: bool) -> None:
 @json_option
 def audit(video: int | None, user: str | None, kind: str | None, limit: int, as_json: bool) -> None:
     """Show the audit log of cut operations and review decisions."""
+    from heaters.db.tables import SourceVideo
+    from heaters.errors import NotFound
     from heaters.services import videos as service
 
-    rows = run_db(lambda _: service.audit_log(video, user=user, kind=kind, limit=limit))
+    async def work(_: Settings) -> list[dict[str, Any]]:
+        if video is not None and not await SourceVideo.exists().where(SourceVideo.id == video):
+            raise NotFound(f"video {video} not found", "see `heaters videos`")
+        return await service.audit_log(video, user=user, kind=kind, limit=limit)
+
+    rows = run_db(work)
     if as_json:
         echo_json(rows)
         return
+    if not rows:
+        click.echo("no operations recorded" + (f" on video {video}" if video is not None else ""), err=True)
     for r in rows:
         frames = f"{r['old_frame']}->{r['frame']}" if r["old_frame"] is not None else str(r["frame"] or "")
         undo = f" (undoes #{r['undoes']})" if r["undoes"] else ""

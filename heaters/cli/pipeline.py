@@ -205,12 +205,13 @@ def _shared_redis(settings: Settings) -> tuple[dict[str, str], object]:
 @click.option("--clip", type=ROW_ID, help="A failed clip instead of a video.")
 def retry(video: int | None, everything: bool, clip: int | None) -> None:
     """Send failed work back to the stage that failed, with a fresh attempt budget."""
-    from heaters.errors import BadInput, Conflict
+    from heaters.db.tables import Clip, SourceVideo
+    from heaters.errors import Conflict, NotFound
     from heaters.services import retry as service
     from heaters.services.queue import TaskQueue, reachable_queue
 
     if sum(x is not None and x is not False for x in (video, clip, everything or None)) != 1:
-        fail(BadInput("name one VIDEO, --clip ID or --all", "e.g. `heaters retry 3` or `heaters retry --all`"))
+        raise click.UsageError("name one VIDEO, --clip ID or --all (e.g. `heaters retry 3` or `heaters retry --all`)")
 
     async def work(settings: Settings) -> str:
         with reachable_queue(settings) as tasks:
@@ -221,12 +222,15 @@ def retry(video: int | None, everything: bool, clip: int | None) -> None:
             videos, clips = await service.retry_all(tasks)
             return f"re-queued {videos} videos and {clips} clips"
         if clip is not None:
-            ok = await service.retry_clip(clip, tasks)
-            if not ok:
+            if not await service.retry_clip(clip, tasks):
+                if not await Clip.exists().where(Clip.id == clip):
+                    raise NotFound(f"clip {clip} not found", "see `heaters clips VIDEO`")
                 raise Conflict(f"clip {clip} is not in a failed state", "see `heaters clips VIDEO`")
             return f"re-queued clip {clip}"
         assert video is not None
         if not await service.retry_video(video, tasks):
+            if not await SourceVideo.exists().where(SourceVideo.id == video):
+                raise NotFound(f"video {video} not found", "see `heaters videos`")
             raise Conflict(f"video {video} is not in a failed state", "see `heaters videos --state ...`")
         return f"re-queued video {video}"
 

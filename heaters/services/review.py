@@ -68,7 +68,7 @@ async def locked_video(
             raise StaleVersion(
                 f"video {video_id} changed since you loaded it: {await _changed_by(video_id, expected_version, user)}"
                 f" (version is {video['cut_version']}, not {expected_version})",
-                "the clips were reloaded: look again, then retry",
+                "look at the clips again (the page reloads them; `heaters clips VIDEO`), then retry",
             )
         yield video
 

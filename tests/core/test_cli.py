@@ -135,7 +135,15 @@ def test_arguments_that_name_nothing(env: dict[str, str]) -> None:
     assert beyond.returncode == 2 and f"clip {2**53} not found" in beyond.stderr
     far = heaters("cuts", "add", "1", str(2**40), env=env)
     assert far.returncode == 2 and "out of range" in far.stderr
-    for result in (negative, huge, beyond, far):
+    unknown = [heaters(*args, env=env) for args in (["audit", "999"], ["retry", "999"], ["retry", "--clip", "999"])]
+    assert [r.returncode for r in unknown] == [2, 2, 2] and all("999 not found" in r.stderr for r in unknown)
+    state = heaters("videos", "--state", "bogus", env=env)
+    assert state.returncode == 2 and "encode_failed" in state.stderr  # the states it could have been
+    version = heaters("cuts", "add", "1", "5", "--expected-version", "abc", env=env)
+    assert version.returncode == 2 and "not a valid integer" in version.stderr and "frame" not in version.stderr
+    assert heaters("retry", env=env).returncode == 2  # a usage error, like the others
+    assert "VERSION" in heaters("cuts", "add", "--help", env=env).stdout
+    for result in (negative, huge, beyond, far, *unknown, state, version):
         assert "Traceback" not in result.stderr
 
 
