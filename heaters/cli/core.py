@@ -72,7 +72,9 @@ def videos(state: str | None, as_json: bool) -> None:
     if as_json:
         echo_json(rows)
         return
-    shown = [{**r, "fps": f"{r['fps_num']}/{r['fps_den']}", "frames": r["total_frames"]} for r in rows]
+    # A video whose download failed has no title yet: its source says which it is.
+    shown = [{**r, "fps": f"{r['fps_num']}/{r['fps_den']}", "frames": r["total_frames"],
+              "title": r["title"] or r.get("source") or ""} for r in rows]
     table(shown, ["id", "state", "frames", "fps", "cut_version", "title"])
 
 

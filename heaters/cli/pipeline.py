@@ -35,7 +35,7 @@ def ingest(sources: tuple[str, ...], title: str | None, wait: bool) -> None:
     for source in sources:  # refuse a typo before anything is ingested
         path = local_path_of(source.strip())
         if path is not None and not path.is_file():
-            fail(DownloadError(f"{path} is not a file", "check the path"))
+            fail(DownloadError(f"{path} {'is not a file' if path.exists() else 'does not exist'}", "check the path"))
 
     async def work(settings: Settings) -> list[int]:
         storage = create_storage(settings)

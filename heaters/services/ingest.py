@@ -60,7 +60,7 @@ async def ingest_file(
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise DownloadError(f"{path} is not a file", "check the path")
+        raise DownloadError(f"{path} {'is not a file' if path.exists() else 'does not exist'}", "check the path")
     if existing := await _existing(idempotency_key):
         return existing
     name = safe_name(filename or path.name)

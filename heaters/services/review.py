@@ -89,7 +89,10 @@ async def _changed_by(video_id: int, since: int, user: str | None) -> str:
 def _require_ready(video: dict[str, Any]) -> None:
     # A video encoded in segments is reviewable while the rest encodes (its unencoded tail is a locked clip).
     if not is_reviewable(video):
-        raise Conflict(f"video {video['id']} is {video['state']}, not ready for review", "wait for detection")
+        failed = video["state"].endswith("_failed")
+        raise Conflict(f"video {video['id']} is {video['state']}, not ready for review",
+                       f"`heaters retry {video['id']}` once the cause is fixed" if failed else
+                       "wait until its clips are detected (`heaters ingest --wait` shows the stages)")
 
 
 def _require_unlocked(clips: Sequence[dict[str, Any]]) -> None:

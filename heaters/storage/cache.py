@@ -53,7 +53,7 @@ class MasterCache:
         direct = storage.local_path(key)
         if direct is not None:
             if not direct.is_file():
-                raise NotFound(f"no stored object {key!r}", f"looked in {direct.parent}")
+                raise NotFound(f"no stored object {key!r}", "looked in the storage root (HEATERS_STORAGE_DIR)")
             yield direct
             return
         path = self.path_for(key)

@@ -35,7 +35,7 @@ class LocalStorage:
     def _existing(self, key: str) -> Path:
         path = self._path(key)
         if not path.is_file():
-            raise NotFound(f"no stored object {key!r}", f"looked in {self.root}")
+            raise NotFound(f"no stored object {key!r}", "looked in the storage root (HEATERS_STORAGE_DIR)")
         return path
 
     def put_file(self, key: str, local_path: Path, kind: Kind | None = None) -> None:

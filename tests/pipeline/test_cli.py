@@ -56,7 +56,7 @@ def test_ingest_of_a_missing_file_fails_at_once(settings: Settings, tmp_path: Pa
     heaters(settings, "migrate")
     result = heaters(settings, "ingest", str(tmp_path / "nope.mp4"))
     assert result.returncode == 2
-    assert "nope.mp4 is not a file" in result.stderr
+    assert "nope.mp4 does not exist" in result.stderr
 
 
 def test_scenes_json_matches_the_ground_truth(tmp_path: Path) -> None:
