@@ -55,3 +55,14 @@ def write_audio_only(path: Path) -> None:
             frame.sample_rate, frame.pts, frame.time_base = 48000, i * 1024, Fraction(1, 48000)
             out.mux(stream.encode(frame))
         out.mux(stream.encode(None))
+
+
+def remux(source_path: Path, path: Path, container_format: str) -> Path:
+    """The video stream of ``source_path``, packets unchanged, in another container."""
+    with av.open(str(source_path)) as source, av.open(str(path), "w", format=container_format) as out:
+        stream = out.add_stream_from_template(source.streams.video[0])
+        for packet in source.demux(source.streams.video[0]):
+            if packet.size:
+                packet.stream = stream
+                out.mux(packet)
+    return path

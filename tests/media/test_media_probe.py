@@ -12,7 +12,7 @@ from heaters.media.probe import normalise_rate, probe, refuse_references
 from heaters.media.scenes import detect_file
 from heaters.media.transcode import transcode
 
-from .conftest import write_audio_only
+from .conftest import remux, write_audio_only
 
 
 def test_probe_reads_a_real_video(clip_with_audio) -> None:
@@ -61,27 +61,11 @@ BAD_INPUTS = [
 def test_bad_inputs_raise_a_clear_media_error(tmp_path, clip_with_audio, make, message, operation) -> None:
     path = _truncated(tmp_path, clip_with_audio.path) if make.__name__ == "<lambda>" else make(tmp_path)
     with pytest.raises(MediaError) as caught:
-        if operation == "probe":
-            probe(path)
-        elif operation == "transcode":
-            transcode(path, tmp_path / "m.mkv", tmp_path / "p.mp4")
-        else:
-            detect_file(path)
+        _run(operation, path, tmp_path)
     assert message in caught.value.message
     assert path.name in caught.value.message
     assert caught.value.hint
     assert not (tmp_path / "m.mkv").exists() and not (tmp_path / "p.mp4").exists()
-
-
-def _remux(source: Path, path: Path, container_format: str) -> Path:
-    """The video stream of ``source``, packets unchanged, in another container."""
-    with av.open(str(source)) as src, av.open(str(path), "w", format=container_format) as out:
-        stream = out.add_stream_from_template(src.streams.video[0])
-        for packet in src.demux(src.streams.video[0]):
-            if packet.size:
-                packet.stream = stream
-                out.mux(packet)
-    return path
 
 
 def _run(operation: str, path: Path, tmp: Path) -> None:
@@ -96,7 +80,7 @@ def _run(operation: str, path: Path, tmp: Path) -> None:
 @pytest.mark.parametrize("operation", ["probe", "transcode", "scenes"])
 def test_a_playlist_naming_files_of_this_machine_is_refused(tmp_path, clip_with_audio, operation) -> None:
     # An uploaded HLS playlist would make the worker read (and ingest) any file it names.
-    secret = _remux(clip_with_audio.path, tmp_path / "elsewhere.ts", "mpegts")
+    secret = remux(clip_with_audio.path, tmp_path / "elsewhere.ts", "mpegts")
     playlist = tmp_path / "upload.mp4"
     playlist.write_text(f"#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXTINF:4.0,\n{secret}\n#EXT-X-ENDLIST\n")
     with pytest.raises(MediaError, match="playlist or manifest") as caught:
@@ -125,7 +109,7 @@ def _cover_art_song(path: Path) -> Path:
 
 def _unknown_codec(path: Path, source: Path) -> Path:
     """An MKV whose video codec id FFmpeg does not know (the stream has no decoder)."""
-    data = _remux(source, path.with_suffix(".tmp.mkv"), "matroska").read_bytes()
+    data = remux(source, path.with_suffix(".tmp.mkv"), "matroska").read_bytes()
     assert b"V_MPEG4/ISO/AVC" in data
     path.write_bytes(data.replace(b"V_MPEG4/ISO/AVC", b"V_ZZZZZ/ISO/AVC"))
     return path
@@ -141,7 +125,7 @@ def test_a_song_with_cover_art_is_audio_and_an_unknown_codec_says_so(tmp_path, c
 
 
 def test_a_bare_h264_stream_is_refused_with_the_reason(tmp_path, clip_with_audio) -> None:
-    bare = _remux(clip_with_audio.path, tmp_path / "plain.h264", "h264")
+    bare = remux(clip_with_audio.path, tmp_path / "plain.h264", "h264")
     with pytest.raises(MediaError, match="bare H264 stream") as caught:
         probe(bare)
     assert "MP4 or MKV" in caught.value.hint

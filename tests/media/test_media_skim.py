@@ -16,6 +16,8 @@ from heaters.media.scenes import compute_features, detect_cuts, detect_file
 from heaters.media.skim import FILL_BELOW, Thumbnail, frame_thumbnails
 from heaters.media.synthetic import ShotSpec, make_video
 
+from .conftest import remux
+
 S = ShotSpec
 # Slowly moving shots (where frames can be left out), hard cuts, a dissolve and a whip pan (where they
 # cannot), encoded as internet video is: x264 with B-frames. At 640x360 the renderer's handheld drift of a
@@ -33,17 +35,6 @@ def whole_features(path: Path) -> np.ndarray:
     builder = FeatureBuilder()
     builder.add_many(np.stack([t.thumb for t in thumbs(path, skim_frames=False)]))
     return builder.finish()
-
-
-def remux(source_path: Path, path: Path, container_format: str) -> Path:
-    """The video stream of ``source_path``, packets unchanged, in another container."""
-    with av.open(str(source_path)) as source, av.open(str(path), "w", format=container_format) as out:
-        stream = out.add_stream_from_template(source.streams.video[0])
-        for packet in source.demux(source.streams.video[0]):
-            if packet.size:
-                packet.stream = stream
-                out.mux(packet)
-    return path
 
 
 def distances(rgb: np.ndarray) -> np.ndarray:
