@@ -26,8 +26,7 @@ def ingest(sources: tuple[str, ...], title: str | None, wait: bool) -> None:
     Prints one video id per source. Files are copied into storage now; web addresses are downloaded by a
     worker. Downloading and encoding happen in `heaters workers` (or `heaters up`).
     """
-    from heaters.errors import DownloadError
-    from heaters.services.download import local_path_of
+    from heaters.services.download import local_path_of, not_a_file
     from heaters.services.ingest import ingest as ingest_source
     from heaters.services.queue import reachable_queue
     from heaters.storage import create_storage
@@ -35,7 +34,7 @@ def ingest(sources: tuple[str, ...], title: str | None, wait: bool) -> None:
     for source in sources:  # refuse a typo before anything is ingested
         path = local_path_of(source.strip())
         if path is not None and not path.is_file():
-            fail(DownloadError(f"{path} {'is not a file' if path.exists() else 'does not exist'}", "check the path"))
+            fail(not_a_file(path))
 
     async def work(settings: Settings) -> list[int]:
         storage = create_storage(settings)

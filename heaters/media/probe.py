@@ -60,12 +60,16 @@ REFERENCING_FORMATS = {"hls", "dash", "concat", "sdp"}
 _REFERENCING_MARKERS = (b"#EXTM3U", b"ffconcat", b"<MPD", b"v=0")
 
 
+def _points_elsewhere(name: str) -> MediaError:
+    return MediaError(f"{name} is a playlist or manifest that points at other files, not a video",
+                      "give the video file itself")
+
+
 def refuse_references(name: str, container: av.container.InputContainer) -> av.container.InputContainer:
     """``container``, unless its format reads other inputs (then closed, and a ``MediaError``)."""
     if REFERENCING_FORMATS & set(container.format.name.split(",")):
         container.close()
-        raise MediaError(f"{name} is a playlist or manifest that points at other files, not a video",
-                         "give the video file itself")
+        raise _points_elsewhere(name)
     return container
 
 
@@ -79,8 +83,7 @@ def open_media(path: str | Path) -> av.container.InputContainer:
     with p.open("rb") as f:
         head = f.read(4096)
     if b"\0" not in head and any(marker in head for marker in _REFERENCING_MARKERS):
-        raise MediaError(f"{p.name} is a playlist or manifest that points at other files, not a video",
-                         "give the video file itself")
+        raise _points_elsewhere(p.name)
     try:
         return refuse_references(p.name, av.open(str(p), "r"))
     except av.error.InvalidDataError as exc:

@@ -207,17 +207,14 @@ class _Skimmer:
         self.last_hsv.append(hsv)
         self.previous = (thumb, hsv)
 
-    def _again_stream(self) -> av.VideoStream:
-        """The stream being skimmed, in the second container."""
-        assert self.again is not None
-        return next(s for s in self.again.streams.video if s.index == self.stream.index)
-
     def _decode_again(self, gap: list[int]) -> dict[int, np.ndarray]:
         """Thumbnails of the frames at ``gap`` (sorted pts), decoded from the keyframe before them."""
+        fresh = self.again is None
         if self.again is None:
             self.again = av.open(str(self.path))
-            open_decoder(self._again_stream())
-        stream = self._again_stream()
+        stream = next(s for s in self.again.streams.video if s.index == self.stream.index)  # the one skimmed
+        if fresh:
+            open_decoder(stream)
         self.again.seek(gap[0], stream=stream, backward=True)
         wanted, found = set(gap), {}
         codec = stream.codec_context

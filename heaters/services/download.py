@@ -44,6 +44,11 @@ def local_path_of(source: str) -> Path | None:
     return Path(source).expanduser()
 
 
+def not_a_file(path: Path) -> DownloadError:
+    """The error for a local source that is missing or is not a file (a directory, a device)."""
+    return DownloadError(f"{path} {'is not a file' if path.exists() else 'does not exist'}", "check the path")
+
+
 def title_from_name(path: Path | str) -> str:
     """A readable title from a file name (any script): folders and extension dropped, separators and control
     characters turned into spaces."""

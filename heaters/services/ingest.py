@@ -16,7 +16,7 @@ from pathlib import Path
 
 from heaters.db.tables import SourceVideo
 from heaters.errors import BadInput, DownloadError
-from heaters.services.download import local_path_of, title_from_name
+from heaters.services.download import local_path_of, not_a_file, title_from_name
 from heaters.services.queue import OFFLINE, TaskQueue
 from heaters.services.source_policy import check_source_url
 from heaters.services.stages.context import safe_name
@@ -60,7 +60,7 @@ async def ingest_file(
     """
     path = Path(path).expanduser()
     if not path.is_file():
-        raise DownloadError(f"{path} {'is not a file' if path.exists() else 'does not exist'}", "check the path")
+        raise not_a_file(path)
     if existing := await _existing(idempotency_key):
         return existing
     name = safe_name(filename or path.name)
