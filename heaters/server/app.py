@@ -15,7 +15,6 @@ from litestar import Litestar
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.openapi.config import OpenAPIConfig
-from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
@@ -24,6 +23,7 @@ from heaters.db import kv
 from heaters.db.engine import connect
 from heaters.server.api_clips import ClipController
 from heaters.server.api_cuts import CutController
+from heaters.server.api_docs import PinnedSwagger
 from heaters.server.api_live import LiveController
 from heaters.server.api_review import EventsController, ReviewController
 from heaters.server.api_videos import IndexCache, VideoController
@@ -90,7 +90,7 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
         ),
         template_config=TemplateConfig(directory=WEB_DIR / "templates", engine=JinjaTemplateEngine),
         openapi_config=OpenAPIConfig(
-            title="heaters", version=_version(), path="/schema", render_plugins=[SwaggerRenderPlugin()],
+            title="heaters", version=_version(), path="/schema", render_plugins=[PinnedSwagger()],
             description="Review API: videos, clips, cuts, decisions, live updates. Errors are "
                         '{"error", "detail", "fields"?}. State-changing requests need the x-csrftoken header.',
         ),

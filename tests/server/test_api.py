@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import random
+import re
 
 import pytest
 
+from heaters.server.api_docs import INTEGRITY, SWAGGER_VERSION
 from heaters.services import queue, review
 from heaters.storage import LocalStorage
 from tests.server.conftest import Web
@@ -398,3 +400,14 @@ async def test_health_and_schema(reviewer: Web) -> None:
         assert expected in paths, expected
     assert "/login" not in paths  # pages are not API
     assert (await reviewer.client.get("/schema")).status_code == 200
+
+
+async def test_the_swagger_page_loads_only_files_pinned_by_their_hash(reviewer: Web) -> None:
+    page = (await reviewer.client.get("/schema/swagger")).text
+    external = re.findall(r"<(?:script|link)\b[^>]*(?:src|href)=[\"'](https?://[^\"']+)[\"'][^>]*>", page)
+    tags = re.findall(r"<(?:script|link)\b[^>]*https?://[^>]*>", page)
+    assert len(external) == len(tags) == 3, tags  # the bundle, its preset and its stylesheet; no remote icon
+    for tag, url in zip(tags, external, strict=True):
+        assert f'integrity="{INTEGRITY[url.rsplit("/", 1)[-1]]}"' in tag, tag
+        assert f"swagger-ui-dist@{SWAGGER_VERSION}/" in url
+        assert 'crossorigin="anonymous"' in tag
