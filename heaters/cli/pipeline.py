@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import threading
 import time
@@ -67,6 +68,9 @@ def scenes(file: Path, threshold: float | None, min_frames: int | None, detector
     confidence (0..1; "check" marks a low one); with --json: {"cuts": [...], "frames": N, "fps": "num/den",
     "details": [{"frame", "kind", "confidence"}, ...]}.
     """
+    # The detector's arrays are tiny: OpenBLAS's pool of a thread per core, started as numpy is imported,
+    # would only cost start-up time on the cores the decoder needs.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     from heaters.errors import HeatersError
     from heaters.media.scenes import LOW_CONFIDENCE, detect_file
 
