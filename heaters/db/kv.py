@@ -7,9 +7,13 @@ concurrent writers.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 
 from heaters.db.tables import Counter, StoredValue
+
+log = logging.getLogger(__name__)
 
 
 async def put(key: str, value: bytes, expires_at: float | None) -> None:
@@ -46,6 +50,17 @@ async def delete_expired() -> None:
     now = time.time()
     await StoredValue.delete().where(StoredValue.expires_at <= now)
     await Counter.delete().where(Counter.window_ends <= now)
+
+
+async def sweep_expired(every: float) -> None:
+    """``delete_expired`` every ``every`` seconds until cancelled: a web process that runs for weeks keeps
+    only live sessions and windows, however many sign-ins it has seen."""
+    while True:
+        await asyncio.sleep(every)
+        try:
+            await delete_expired()
+        except Exception as exc:  # the database away for a moment: the next sweep catches up
+            log.warning("could not remove expired sessions (%s); trying again in %.0f s", exc, every)
 
 
 async def hit(key: str, window: float) -> tuple[int, float]:

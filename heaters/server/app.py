@@ -48,6 +48,7 @@ from heaters.settings import Settings
 from heaters.storage import create_storage
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
+SWEEP_SECONDS = 3600.0  # how often expired sessions and sign-in windows are removed
 
 
 def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_seconds: float = 15.0) -> Litestar:
@@ -59,14 +60,18 @@ def create_app(settings: Settings, *, events_interval: float = 0.4, heartbeat_se
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         async with connect(settings) as engine:
             app.state.engine = engine
-            await kv.delete_expired()  # ended sessions and sign-in windows of earlier runs
+            await kv.delete_expired()  # ended sessions and sign-in windows of earlier runs, then hourly
             # Approvals go to the export queue at once when Redis is reachable; otherwise the dispatcher
             # finds them on its next tick.
             app.state.tasks = TaskQueue(await asyncio.to_thread(try_broker, settings),
                                         lease_seconds=settings.lease_seconds)
+            sweeper = asyncio.create_task(kv.sweep_expired(SWEEP_SECONDS))
             try:
                 yield
             finally:
+                sweeper.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sweeper
                 app.state.tasks.close()
                 app.state.tasks = OFFLINE
                 await hub.close()

@@ -196,3 +196,23 @@ async def test_expired_sessions_and_counters_are_removed_at_startup(db: Settings
 
     assert await StoredValue.count().where(StoredValue.key == "sessions:old") == 0
     assert await Counter.count() == 0
+
+
+async def test_a_running_web_process_keeps_removing_expired_sessions(db: Settings) -> None:
+    import asyncio
+    import time
+
+    from heaters.db import kv
+    from heaters.db.tables import StoredValue
+
+    sweeper = asyncio.create_task(kv.sweep_expired(0.05))
+    try:
+        await kv.put("sessions:live", b"{}", expires_at=None)
+        await kv.put("sessions:ending", b"{}", expires_at=time.time() + 0.2)  # expires while the sweeper runs
+        deadline = time.monotonic() + 10
+        while await StoredValue.count().where(StoredValue.key == "sessions:ending") and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        assert await StoredValue.count().where(StoredValue.key == "sessions:ending") == 0
+        assert await kv.get("sessions:live") is not None
+    finally:
+        sweeper.cancel()
