@@ -66,7 +66,8 @@ def scenes(file: Path, threshold: float | None, min_frames: int | None, detector
 
     Prints the frames where new shots start, each with its kind (hard, dissolve, fade) and the detector's
     confidence (0..1; "check" marks a low one); with --json: {"cuts": [...], "frames": N, "fps": "num/den",
-    "details": [{"frame", "kind", "confidence"}, ...]}.
+    "details": [{"frame", "kind", "confidence"}, ...]}. Frames are numbered as ingest numbers them (a
+    variable-frame-rate file on its constant-rate grid), so a cut here is the same frame in review.
     """
     # The detector's arrays are tiny: OpenBLAS's pool of a thread per core, started as numpy is imported,
     # would only cost start-up time on the cores the decoder needs.

@@ -9,7 +9,7 @@ masters, proxies and exports never depend on a player honouring a rotation flag.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from fractions import Fraction
 
 import av
@@ -50,6 +50,35 @@ class CfrGrid:
         count = max(1, self._slots_before(end_time))
         self.next_slot += count
         return count
+
+
+def grid_starts(times: Iterable[Fraction | None], fps: Fraction) -> tuple[list[int], int]:
+    """Where each decoded frame (start time in seconds, None if unknown) first shows on the encode's grid,
+    and the grid's length: frame numbers as ingest will count them. A frame that fills no slot, or that the
+    encode skips (its time repeats or goes back), lands where the next frame shown starts."""
+    grid = CfrGrid(fps)
+    starts: list[int | None] = []
+    last: Fraction | None = None
+    last_duration = 1 / fps
+    for time in times:
+        if time is None:
+            time = (last or Fraction(0)) + 1 / fps
+        elif last is not None and time <= last:
+            starts.append(None)  # resolved below
+            continue
+        elif last is not None:
+            last_duration = time - last
+        grid.start(time)
+        starts.append(grid.next_slot)
+        last = time
+    if last is None:
+        return [], 0
+    total = grid.next_slot + grid.finish(last + last_duration)
+    following, resolved = total - 1, []
+    for start in reversed(starts):
+        following = following if start is None else start
+        resolved.append(following)
+    return resolved[::-1], total
 
 
 class Upright:

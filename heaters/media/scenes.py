@@ -16,7 +16,7 @@ features (the encode stage gets them from its own decode instead).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal, Protocol
@@ -104,6 +104,14 @@ def compute_features(
     on frame threads, each frame's planes are shrunk in place (no full-size conversion), and everything else
     is batched numpy.
     """
+    features, fps, small, _times = _decode_features(path, small_frames, progress)
+    return features, fps, small
+
+
+def _decode_features(
+    path: str | Path, small_frames: bool, progress: Progress | None
+) -> tuple[np.ndarray, Fraction, np.ndarray | None, list[Fraction | None]]:
+    """``compute_features`` and each frame's start time in seconds (None where the stream has none)."""
     import av
 
     from heaters.media.features import FeatureBuilder
@@ -113,13 +121,16 @@ def compute_features(
     name = Path(path).name
     for skim in (True, False):  # a stream that cannot be skimmed is decoded again, whole
         builder = FeatureBuilder(small_frames=small_frames)
+        times: list[Fraction | None] = []
         with open_media(path) as container:
             stream = require_video(container, name)
             fps = normalise_rate(stream.average_rate, stream.guessed_rate)
             total = stream.frames or None
+            base = stream.time_base
             try:
                 for frame in frame_thumbnails(path, container, stream, small=small_frames, skim=skim):
                     builder.add(frame.thumb, frame.small, filled=frame.filled)
+                    times.append(None if frame.pts is None or base is None else frame.pts * base)
                     if progress is not None and builder.frames % PROGRESS_EVERY == 0:
                         progress(builder.frames, total)
             except Unskimmable:
@@ -131,7 +142,7 @@ def compute_features(
         break
     if builder.frames == 0:
         raise MediaError(f"{name}: the video stream holds no frames", "the file is empty or truncated")
-    return builder.finish(), fps, (builder.small if small_frames else None)
+    return builder.finish(), fps, (builder.small if small_frames else None), times
 
 
 def detect_file(
@@ -143,8 +154,17 @@ def detect_file(
         chosen = detector_for(detector or "builtin", threshold, min_frames)
     else:
         chosen = detector
-    features, fps, small = compute_features(path, small_frames=chosen.wants_small, progress=progress)
-    return SceneResult(detected=chosen.detect(features, small), frames=len(features), fps=fps)
+    from heaters.media.retime import grid_starts
+
+    features, fps, small, times = _decode_features(path, chosen.wants_small, progress)
+    # Cut frames as ingest will number them: a variable-frame-rate file is put on a constant grid there.
+    starts, total = grid_starts(times, fps)
+    detected: dict[int, Cut] = {}
+    for cut in chosen.detect(features, small):
+        frame = starts[cut.frame]
+        if 0 < frame < total:
+            detected.setdefault(frame, replace(cut, frame=frame))
+    return SceneResult(detected=tuple(detected.values()), frames=total, fps=fps)
 
 
 def detect_cuts(

@@ -58,6 +58,7 @@ class Thumbnail(NamedTuple):
     # decoded; left out of the decode and filled in as the blend of its neighbours; or left out, then decoded
     # after all because its neighbours differ
     how: Literal["decoded", "filled", "decoded again"] = "decoded"
+    pts: int | None = None  # the frame's presentation time, in the stream's time base
 
     @property
     def filled(self) -> bool:
@@ -82,7 +83,7 @@ def frame_thumbnails(
     open_decoder(stream)
     if small or not skim or stream.codec_context.name not in SKIMMABLE:
         for frame in container.decode(stream):
-            yield Thumbnail(*thumbnails(frame, small))
+            yield Thumbnail(*thumbnails(frame, small), pts=frame.pts)
         return
     yield from _Skimmer(Path(path), stream).run(container)
 
@@ -169,17 +170,17 @@ class _Skimmer:
         elif gap:  # left out before any frame arrived: cannot happen for a stream that starts on a keyframe
             raise Unskimmable
         self._step(thumb, hsv)
-        yield Thumbnail(thumb)
+        yield Thumbnail(thumb, pts=frame.pts)
 
     def _fill(self, gap: list[int], thumb: np.ndarray, hsv: np.ndarray) -> Iterator[Thumbnail]:
         assert self.previous is not None
         before, before_hsv = self.previous
         if float(hsv_distance(before_hsv, hsv, axis=(0, 1, 2))) < FILL_BELOW:
-            for i in range(1, len(gap) + 1):
+            for i, pts in enumerate(gap, 1):
                 w = i / (len(gap) + 1)
                 blend = np.rint(before * (1 - w) + thumb * w).astype(np.uint8)
                 self._step(blend, _hsv(blend))
-                yield Thumbnail(blend, how="filled")
+                yield Thumbnail(blend, how="filled", pts=pts)
             return
         yield from self._decoded_again(gap)
 
@@ -197,7 +198,7 @@ class _Skimmer:
             if pts not in decoded:
                 raise Unskimmable
             self._step(decoded[pts], _hsv(decoded[pts]))
-            yield Thumbnail(decoded[pts], how="decoded again")
+            yield Thumbnail(decoded[pts], how="decoded again", pts=pts)
 
     def _step(self, thumb: np.ndarray, hsv: np.ndarray) -> None:
         # Two frames apart: what the neighbours of a left-out frame will differ by.

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from fractions import Fraction
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from heaters.errors import HeatersError
 from heaters.media.content_detector import ContentDetector
+from heaters.media.retime import grid_starts
 from heaters.media.scenes import (
     LOW_CONFIDENCE,
     Cut,
@@ -18,6 +22,9 @@ from heaters.media.scenes import (
     detector_for,
 )
 from heaters.media.synthetic import ShotSpec, make_video
+from heaters.media.transcode import transcode
+
+from .conftest import decode_numbers
 
 S = ShotSpec
 
@@ -135,3 +142,26 @@ def test_a_video_shorter_than_the_detector_windows_detects(tmp_path, frames) -> 
     video = make_video(tmp_path / "v.mp4", shot_frames=(frames,), fps=30)
     result = detect_file(video.path)
     assert (result.frames, result.detected) == (frames, ())
+
+
+def test_scenes_numbers_the_frames_of_a_variable_rate_file_as_ingest_does(tmp_path: Path) -> None:
+    # Frames lasting 0.5-1.5 frame times; with this seed a cut falls where the grid drops a frame.
+    video = make_video(tmp_path / "vfr.mp4", shot_frames=(61, 62, 60), vfr=True, seed=3)
+    encoded = transcode(video.path, tmp_path / "m.mkv", tmp_path / "p.mp4")
+    shown = decode_numbers(tmp_path / "m.mkv")  # the source frame each master frame shows
+    expected = [next(i for i, n in enumerate(shown) if n >= start) for start in (61, 123)]
+    assert expected != [61, 123]  # the grid moved a cut: counting decoded frames would be wrong
+    found = detect_file(video.path)
+    assert found.frames == encoded.total_frames
+    assert list(found.cuts) == expected
+
+
+def test_grid_starts_follow_the_encodes_rule() -> None:
+    fps = Fraction(25)
+    steady = [Fraction(k, 25) for k in range(5)]
+    assert grid_starts(steady, fps) == ([0, 1, 2, 3, 4], 5)
+    # Two slots for the first frame, none for the second (the third follows before the middle of slot 2), a
+    # repeated time (skipped by the encode: it lands where the next frame starts), a missing time (a frame time
+    # on), and the last frame lasting as long as the one before it.
+    times = [Fraction(0), Fraction(2, 25), Fraction(21, 250), Fraction(21, 250), None, Fraction(5, 25)]
+    assert grid_starts(times, fps) == ([0, 2, 2, 3, 3, 5], 7)
