@@ -13,6 +13,7 @@ import heapq
 import logging
 import re
 import shutil
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,10 @@ log = logging.getLogger(__name__)
 # (bytes done, bytes total or None): called from the downloading thread.
 Progress = Callable[[int, int | None], None]
 _COPY_CHUNK = 4 * 1024 * 1024
+# A source that sends fewer than this many bytes in this many seconds is given up on: the socket timeout only
+# catches one that sends nothing, and a trickle would hold a worker until the stage's time limit (hours).
+STALL_SECONDS = 300.0
+STALL_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,18 +89,41 @@ def format_spec(max_height: int, can_merge: bool) -> str:
     return f"bv*{limit}/b{limit}/b"
 
 
-def fetch_url(url: str, target_dir: Path, *, max_height: int = 0, progress: Progress | None = None) -> Fetched:
-    """Download ``url`` with yt-dlp into ``target_dir``; raise ``DownloadError`` with a readable reason."""
+class _StallWatch:
+    """Raises ``DownloadError`` once ``least`` bytes have not arrived within ``seconds``."""
+
+    def __init__(self, url: str, seconds: float, least: int) -> None:
+        self.url, self.seconds, self.least = url, seconds, least
+        self.since, self.mark = time.monotonic(), 0
+
+    def __call__(self, done: int) -> None:
+        now = time.monotonic()
+        if done - self.mark >= self.least or done < self.mark:  # enough arrived (or a new file began)
+            self.since, self.mark = now, done
+        elif now - self.since > self.seconds:
+            raise DownloadError(
+                f"{urlsplit(self.url).netloc or self.url} sends too slowly: {done - self.mark} bytes in the last "
+                f"{now - self.since:.0f} s", "try again later with `heaters retry` (the site may be throttling)"
+            )
+
+
+def fetch_url(
+    url: str, target_dir: Path, *, max_height: int = 0, progress: Progress | None = None,
+    stall: tuple[float, int] = (STALL_SECONDS, STALL_BYTES),
+) -> Fetched:
+    """Download ``url`` with yt-dlp into ``target_dir``; raise ``DownloadError`` with a readable reason, also
+    when fewer than ``stall[1]`` bytes arrive in ``stall[0]`` seconds."""
     import yt_dlp
 
     can_merge = shutil.which("ffmpeg") is not None
-    info = _download(url, target_dir, format_spec(max_height, can_merge), "original", progress)
+    watch = _StallWatch(url, *stall)
+    info = _download(url, target_dir, format_spec(max_height, can_merge), "original", progress, watch)
     video = _downloaded_file(info, target_dir, "original")
     title = str(info.get("title") or title_from_name(urlsplit(url).path or url))
     if not can_merge and info.get("acodec") == "none" and info.get("vcodec") not in (None, "none"):
         # Video-only stream chosen: fetch the best audio too and join the two without re-encoding.
         try:
-            audio_info = _download(url, target_dir, "ba", "audio", progress)
+            audio_info = _download(url, target_dir, "ba", "audio", progress, watch)
             audio = _downloaded_file(audio_info, target_dir, "audio")
         except (DownloadError, yt_dlp.utils.YoutubeDLError) as exc:
             log.warning("no separate audio for %s (%s); keeping the video without sound", url, exc)
@@ -106,13 +134,18 @@ def fetch_url(url: str, target_dir: Path, *, max_height: int = 0, progress: Prog
     return Fetched(video, title)
 
 
-def _download(url: str, target_dir: Path, fmt: str, stem: str, progress: Progress | None) -> dict[str, Any]:
+def _download(
+    url: str, target_dir: Path, fmt: str, stem: str, progress: Progress | None, watch: _StallWatch
+) -> dict[str, Any]:
     import yt_dlp
 
     def hook(d: dict[str, Any]) -> None:
-        if progress and d.get("status") in ("downloading", "finished"):
-            total = d.get("total_bytes") or d.get("total_bytes_estimate")
-            progress(int(d.get("downloaded_bytes") or 0), int(total) if total else None)
+        if d.get("status") in ("downloading", "finished"):
+            done = int(d.get("downloaded_bytes") or 0)
+            watch(done)
+            if progress:
+                total = d.get("total_bytes") or d.get("total_bytes_estimate")
+                progress(done, int(total) if total else None)
 
     options = {
         "format": fmt,

@@ -1,16 +1,19 @@
-"""A download killed half-way continues where it stopped: the next attempt asks only for the missing bytes."""
+"""A download killed half-way continues where it stopped: the next attempt asks only for the missing bytes; one
+that trickles is given up on."""
 
 from __future__ import annotations
 
 import http.server
 import shutil
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
 
+from heaters.errors import DownloadError
 from heaters.media.synthetic import make_video
 from heaters.services.download import fetch_url
 
@@ -90,3 +93,37 @@ def test_the_stage_keeps_a_partial_download_across_attempts(tmp_path: Path) -> N
     with ctx.scratch("download", 7, 2):
         assert (partial / "original.mp4.part").exists()
     shutil.rmtree(partial)
+
+
+class _TrickleHandler(http.server.BaseHTTPRequestHandler):
+    """Promises a megabyte and sends 100 bytes a second."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(1 << 20))
+        self.end_headers()
+        try:
+            for _ in range(1 << 17):
+                self.wfile.write(b"\0" * 10)
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:  # the client gave up
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+def test_a_source_that_trickles_is_given_up_on_with_the_reason(tmp_path: Path) -> None:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _TrickleHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(DownloadError, match="sends too slowly") as caught:
+            fetch_url(f"http://127.0.0.1:{server.server_address[1]}/clip.mp4", tmp_path, stall=(3.0, 4096))
+        assert time.monotonic() - started < 60  # not the ~3 hours the whole promised megabyte would take
+        assert "heaters retry" in caught.value.hint
+    finally:
+        server.shutdown()
+        server.server_close()
