@@ -28,10 +28,11 @@ col   name        meaning (d = mean absolute HSV difference of two thumbnails, 0
 ====  ==========  ========================================================================================
 
 Hue is an angle: its differences are taken the short way round the circle, so a colour drifting across red
-does not jump by the whole hue range. Missing neighbours (near the ends) are NaN. Older tables have only the
-first twelve columns; the detector then skips the tests that need the others. 16 float32 per frame is ~4 MB
-for an hour at 25 fps, so
-re-running detection with other settings costs milliseconds. ``FeatureBuilder`` computes the rows in batches
+does not jump by the whole hue range. And hue means nothing for a pixel near grey (a white wall, an overcast
+sky: compression noise spins it round the circle at every keyframe), so its weight falls with saturation.
+Missing neighbours (near the ends) are NaN. Older tables have only the first twelve columns; the detector
+then skips the tests that need the others. 16 float32 per frame is ~4 MB for an hour at 25 fps, so re-running
+detection with other settings costs milliseconds. ``FeatureBuilder`` computes the rows in batches
 as thumbnails stream in, holding only a short window of thumbnails in memory.
 """
 
@@ -53,6 +54,7 @@ SHIFT_X, SHIFT_Y = 4, 2
 MOTION_CHECK = 6.0  # below this plain change no frame can be a cut, so motion compensation is skipped
 RETURN_CHECK = 3.0  # the smallest change the detector considers at all (its low-contrast floor)
 HIST_BINS = 16
+HUE_SATURATION = 32.0  # saturation (0..255) from which a pixel's hue counts in full
 _BATCH = 128  # rows are computed as frames stream in: small batches overlap the decoder's threads
 _BACK = WINDOW + 3  # also the frames just before a staged flash (``return2``)
 _AHEAD = WINDOW
@@ -98,23 +100,30 @@ def thumbnails(frame: av.VideoFrame, small: bool) -> tuple[np.ndarray, np.ndarra
 
 def thumbnails_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(n, THUMB_H, THUMB_W, 3) uint8 RGB -> HSV pixels (n, THUMB_H*THUMB_W*3) float32 and colour histograms
-    (n, 3*HIST_BINS) float32, each channel summing to 1; one OpenCV call and one bincount for the batch."""
+    (n, 3*HIST_BINS) float32, saturation and value each summing to 1 and hue to at most 1 (a pixel's hue
+    vote is weighted as in ``hsv_distance``); one OpenCV call and one bincount for the batch."""
     n = rgb.shape[0]
     hsv = cv2.cvtColor(rgb.reshape(n * THUMB_H, THUMB_W, 3), cv2.COLOR_RGB2HSV).reshape(n, -1, 3)
     bins = hsv.astype(np.int64) * HIST_BINS
     bins[..., 0] //= 180  # OpenCV hue is 0..179
     bins[..., 1:] //= 256
     bins += np.arange(3) * HIST_BINS + (np.arange(n) * 3 * HIST_BINS)[:, None, None]
-    hist = np.bincount(bins.ravel(), minlength=n * 3 * HIST_BINS).reshape(n, 3 * HIST_BINS)
+    weights = np.ones(bins.shape, np.float64)
+    weights[..., 0] = np.minimum(hsv[..., 1] * (1.0 / HUE_SATURATION), 1.0) ** 2  # grey has no hue
+    hist = np.bincount(bins.ravel(), weights.ravel(), minlength=n * 3 * HIST_BINS).reshape(n, 3 * HIST_BINS)
     return hsv.reshape(n, -1).astype(np.float32), (hist / hsv.shape[1]).astype(np.float32)
 
 
 def hsv_distance(a: np.ndarray, b: np.ndarray, axis: int | tuple[int, ...] = -1) -> np.ndarray:
     """Mean absolute difference of HSV thumbnails (any leading shape, last axis interleaved H, S, V), hue taken
-    the short way round its circle of 180 steps."""
+    the short way round its circle of 180 steps and weighted by how saturated the pixel is in both."""
     d = np.abs(a - b)
     hue = d[..., 0::3]
     np.minimum(hue, 180.0 - hue, out=hue)
+    # The hue of a near-grey pixel is noise (a level of change in R, G or B turns it half the circle):
+    # it counts in full only from HUE_SATURATION up, and fades out with the square of the lower saturation.
+    weight = np.minimum(np.minimum(a[..., 1::3], b[..., 1::3]) * (1.0 / HUE_SATURATION), 1.0)
+    hue *= weight * weight
     return d.mean(axis=axis)
 
 

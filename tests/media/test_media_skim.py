@@ -11,7 +11,7 @@ import pytest
 from av.video.frame import PictureType
 
 from heaters.media import skim
-from heaters.media.features import FeatureBuilder, thumbnails_to_hsv
+from heaters.media.features import FeatureBuilder, hsv_distance, thumbnails_to_hsv
 from heaters.media.scenes import compute_features, detect_cuts, detect_file
 from heaters.media.skim import FILL_BELOW, Thumbnail, frame_thumbnails
 from heaters.media.synthetic import ShotSpec, make_video
@@ -38,9 +38,9 @@ def whole_features(path: Path) -> np.ndarray:
 
 
 def distances(rgb: np.ndarray) -> np.ndarray:
-    """Mean HSV difference of each thumbnail from the next."""
+    """The detector's HSV difference of each thumbnail from the next."""
     hsv, _ = thumbnails_to_hsv(rgb)
-    return np.abs(hsv[1:] - hsv[:-1]).mean(axis=1)
+    return hsv_distance(hsv[1:], hsv[:-1])
 
 
 @pytest.fixture(scope="module")
@@ -79,9 +79,10 @@ def test_skimming_finds_the_cuts_a_full_decode_finds(bframes) -> None:
 
 
 def test_a_gap_whose_neighbours_differ_is_decoded_after_all(bframes, monkeypatch) -> None:
-    # Treat every stretch as quiet: the B-frames of the cuts, the dissolve and the whip pan are left out too,
-    # and must come back decoded, not blended.
+    # Treat every stretch as quiet and no packet as a new picture: the B-frames of the cuts, the dissolve and
+    # the whip pan are left out too, and must come back decoded, not blended.
     monkeypatch.setattr(skim, "QUIET", float("inf"))
+    monkeypatch.setattr(skim, "BIG", float("inf"))
     skimmed, whole = thumbs(bframes.path), thumbs(bframes.path, skim_frames=False)
     again = [i for i, t in enumerate(skimmed) if t.how == "decoded again"]
     assert again
