@@ -5,11 +5,12 @@
 * **Hard cuts.** The change into frame t (``diff``) must stand out against its neighbours (ratio to the mean of
   the two frames either side, like an adaptive threshold, so steady motion and fast pans do not cut) and be
   large in absolute terms. A camera flash looks like a cut into the flash and another out of it; it is
-  rejected because the picture from before comes back within a few frames (``fwd``/``back`` columns).
+  rejected because the picture from before comes back within a few frames (``fwd``/``back`` columns), and
+  left out of the neighbourhood a cut beside it is measured against.
 * **Gradual transitions** (dissolves, fades). Consecutive frames barely differ, but the mean of the K frames
   before t differs from the mean of the K frames after; that ``window`` signal peaks once, mid-transition.
-  A peak counts if it stands out from the surrounding baseline and the pictures outside the window differ too
-  (``span``), and no hard cut already explains it.
+  A peak counts if it stands out from the surrounding baseline, the pictures outside the window differ too
+  (``span``) by about as much as their colours do, and no hard cut already explains it.
 
 Cuts closer than ``min_frames`` to another cut or to either end are dropped, weaker first.
 """
@@ -80,6 +81,7 @@ class ContentDetector:
     flash_return: float = 0.5  # picture "comes back" if within this fraction of the cut's change
     gradual_min: float = 10.0  # histogram distance (0..100) a transition must reach
     gradual_ratio: float = 2.0  # ... and how far above its surroundings, at the default threshold 3.0
+    picture_share: float = 0.35  # the window's change (0..255) at least this times the span's (0..100)
     blend_max: float = 0.65  # mid-transition frames must be this close to a mix of the two ends
     settle: float = 0.7  # the picture before or after changes at most this fraction of the rate during
     dark: float = 32.0  # mean brightness (0..255) below which a frame counts as black
@@ -103,11 +105,12 @@ class ContentDetector:
 
     def _hard_cuts(self, f: np.ndarray) -> list[Cut]:
         diff = np.nan_to_num(f[:, 0], nan=0.0)
+        around = self._without_transients(f, diff)
         # The small constant keeps a calm shot's noise from making ratios of nothing.
-        ratio = diff / (_neighbour_mean(f[:, 0], self.hard_window) + 0.25)
-        left, right = _side_means(f[:, 0], self.hard_window)
+        ratio = diff / (_neighbour_mean(around, self.hard_window) + 0.25)
+        left, right = _side_means(around, self.hard_window)
         one_side = diff / (np.maximum(left, right) + 0.25)
-        ordinary = _local_median(f[:, 0], 3 * WINDOW)
+        ordinary = _local_median(around, 3 * WINDOW)
         floor = np.minimum(self.min_content, np.maximum(self.low_content, self.spike * (ordinary + 0.2)))
         candidates = np.flatnonzero(
             (diff >= floor) & (ratio >= self.threshold) & (one_side >= self.side_ratio * self.threshold / 3.0)
@@ -124,6 +127,19 @@ class ContentDetector:
                        _strength(float(diff[t] / floor[t]), 1.0, 3.0))
             cuts.append(Cut(t, "hard", sure))
         return cuts
+
+    def _without_transients(self, f: np.ndarray, diff: np.ndarray) -> np.ndarray:
+        """``diff`` as a cut's neighbourhood should see it: the changes into and out of a picture that lasts
+        at most FLASH frames before the one from before it returns (a flash, a damaged frame) are replaced by
+        the change across it, shared out. A cut beside a flash then still stands out from its calm
+        surroundings rather than from the flash."""
+        clean = diff.copy()
+        for j in range(1, FLASH + 1):
+            across = np.nan_to_num(f[:, j], nan=np.inf)  # d(t-1, t+j)
+            starts = np.flatnonzero((diff >= self.low_content) & (across < self.flash_return * diff))
+            for t in starts.tolist():
+                clean[t : t + j + 1] = np.minimum(clean[t : t + j + 1], across[t] / (j + 1))
+        return clean
 
     def _gradual(self, f: np.ndarray, hard: set[int]) -> list[Cut]:
         window = np.nan_to_num(f[:, 9], nan=0.0)
@@ -153,6 +169,11 @@ class ContentDetector:
             if hi - lo < WINDOW:
                 continue
             t = lo + int(np.argmax(window[lo:hi]))  # the window signal peaks mid-transition
+            # A transition changes the picture, not only its colour distribution: a brightness drift (auto
+            # exposure) under a moving object shifts the histogram, whose bins are 16 levels wide, while the
+            # mean picture across the window barely moves.
+            if window[lo:hi].max() < self.picture_share * span[lo:hi].max():
+                continue
             mix = self._mix(f, t)
             if mix > self.blend_max or not self._settles(f[:, 0], t, lo, hi):
                 continue

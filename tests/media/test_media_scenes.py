@@ -5,11 +5,13 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 
 from heaters.errors import HeatersError
 from heaters.media.content_detector import ContentDetector
+from heaters.media.features import THUMB_H, THUMB_W, FeatureBuilder
 from heaters.media.retime import grid_starts
 from heaters.media.scenes import (
     LOW_CONFIDENCE,
@@ -49,6 +51,9 @@ CASES = [
                  id="fade-out-black-fade-in-one-cut"),
     pytest.param([S(60, band_flashes=(20,)), S(60, band_flashes=(10, 35)), S(40)], 8, 2,
                  id="rolling-shutter-flashes-do-not-cut"),
+    # A flash just before or after a cut does not hide it: the cut is measured against the calm frames.
+    pytest.param([S(40, flashes=(37,), flash_frames=1), S(50), S(50, flashes=(1,), flash_frames=2), S(40)], 8, 3,
+                 id="cuts-beside-flashes"),
     # A slow, uneven colour drift never settles into a new picture: no transition at all.
     pytest.param([S(300, gradient=True, drift=1.5), S(60), S(200, gradient=True, drift=3.0)], 8, 2,
                  id="slow-colour-drift-does-not-cut"),
@@ -165,3 +170,47 @@ def test_grid_starts_follow_the_encodes_rule() -> None:
     # on), and the last frame lasting as long as the one before it.
     times = [Fraction(0), Fraction(2, 25), Fraction(21, 250), Fraction(21, 250), None, Fraction(5, 25)]
     assert grid_starts(times, fps) == ([0, 2, 2, 3, 3, 5], 7)
+
+
+def _detect_thumbnails(frames: list[np.ndarray], **settings: float) -> tuple[Cut, ...]:
+    builder = FeatureBuilder()
+    builder.add_many(np.stack(frames))
+    return ContentDetector(**settings).detect(builder.finish())
+
+
+def test_a_near_grey_picture_whose_faint_tint_turns_is_not_a_cut() -> None:
+    # Grey with a tint of one level: its hue turns half the circle while R, G and B move by two levels, as
+    # compression noise does to a white wall at every keyframe.
+    rng = np.random.default_rng(1)
+    texture = rng.integers(90, 170, (THUMB_H, THUMB_W, 1)).repeat(3, axis=2).astype(np.int16)
+
+    def frames(changed: bool) -> list[np.ndarray]:
+        out = []
+        for t in range(80):
+            tint = np.array((-1, 0, 1) if t >= 40 else (1, 0, -1), np.int16)
+            picture = np.flip(texture, axis=1) if changed and t >= 40 else texture
+            out.append(np.clip(picture + tint + rng.integers(-1, 2, (THUMB_H, THUMB_W, 1)), 0, 255).astype(np.uint8))
+        return out
+
+    assert _detect_thumbnails(frames(changed=False)) == ()
+    assert [c.frame for c in _detect_thumbnails(frames(changed=True))] == [40]  # a new picture still cuts
+
+
+def test_a_brightness_drift_under_a_moving_object_is_not_a_dissolve() -> None:
+    # A beige wall brightening by 12 levels (auto exposure) while a pen is moved across it, blurred: the
+    # colour histogram shifts a whole bin, the blurred frames are near mixes of the two ends, and the
+    # picture changes faster mid-way than either side, yet no shot changes.
+    rng = np.random.default_rng(2)
+    height, width = THUMB_H * 4, THUMB_W * 4
+    frames = []
+    for t in range(120):
+        picture = np.full((height, width, 3), (150, 140, 128), np.float32) + 12.0 * np.clip((t - 45) / 20, 0, 1)
+        x = 20 + int(60 * np.clip((t - 52) / 6, 0, 1))
+        picture[height // 3 : height // 3 + 12, x : x + 40] = (60, 60, 70)
+        if 52 <= t <= 58:
+            picture = cv2.blur(picture, (21, 1))
+        picture += rng.normal(0, 1.0, picture.shape)
+        small = np.clip(picture, 0, 255).astype(np.uint8)
+        frames.append(cv2.resize(small, (THUMB_W, THUMB_H), interpolation=cv2.INTER_AREA))
+    assert _detect_thumbnails(frames) == ()
+    assert [c.kind for c in _detect_thumbnails(frames, picture_share=0.0)] == ["dissolve"]  # what it guards
