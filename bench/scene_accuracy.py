@@ -27,8 +27,20 @@ from heaters.media.scenes import compute_features, detector_for
 from heaters.media.synthetic import true_windows
 
 
+def _code_stamp() -> str:
+    """A digest of the code that makes the detector's inputs: kept inputs are reused only while it is the same."""
+    import hashlib
+
+    from heaters.media import features, skim
+
+    sources = b"".join(Path(module.__file__ or "").read_bytes() for module in (features, skim))
+    return hashlib.sha256(sources).hexdigest()[:12]
+
+
 def _inputs(video: Labelled, cache: Path, small: bool) -> tuple[np.ndarray, np.ndarray | None]:
-    feats, frames = cache / f"{video.category}.features.npy", cache / f"{video.category}.frames.npy"
+    stamp = _code_stamp()
+    feats = cache / f"{video.category}.{stamp}.features.npy"
+    frames = cache / f"{video.category}.{stamp}.frames.npy"
     if feats.exists() and (frames.exists() or not small):
         return np.load(feats), (np.load(frames) if small else None)
     features, _fps, small_frames = compute_features(video.path, small_frames=small)

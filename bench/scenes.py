@@ -10,8 +10,9 @@ turn and ``--repeat`` times, each as its own process so start-up counts too:
 * ``heaters scenes FILE --json`` — the stand-alone detector (its own decode);
 * a plain PyAV decode of every frame on frame threads (``thread_type = "AUTO"``, nothing converted) — the
   reference any decoding detector is measured against;
-* the same decode with the options ``heaters scenes`` decodes with (no H.264 loop filter, ``flags2=+fast``,
-  its number of frame threads) and nothing else — the floor of a detector that decodes every frame;
+* the same decode with the options ``heaters scenes`` decodes with (no H.264 loop filter on non-reference
+  frames, ``flags2=+fast``, its number of frame threads) and nothing else — the floor of a detector that
+  decodes every frame;
 * the floor's decode of the reference frames only (``skip_frame = "NONREF"``: the B-frames no other frame
   predicts from are left out) — the floor of ``heaters scenes``, which leaves such frames out where the
   picture is quiet (``heaters.media.skim``); the header says how many of the frames that decode holds;

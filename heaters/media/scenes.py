@@ -99,10 +99,10 @@ def compute_features(
     """Decode ``path`` once at low cost and return (feature table, frame rate, small frames or None);
     ``progress`` is told every PROGRESS_EVERY frames how far the decode has got.
 
-    Only what the features need is decoded (``heaters.media.skim``): H.264/HEVC skip their deblocking loop
-    filter (invisible at 32x18) and, in quiet stretches, the B-frames no other frame needs; the codec decodes
-    on frame threads, each frame's planes are shrunk in place (no full-size conversion), and everything else
-    is batched numpy.
+    Only what the features need is decoded (``heaters.media.skim``): in quiet stretches H.264/HEVC leave out
+    the B-frames no other frame needs, and skip their deblocking loop filter (invisible at 32x18) where they
+    are decoded; the codec decodes on frame threads, each frame's planes are shrunk in place (no full-size
+    conversion), and everything else is batched numpy.
     """
     features, fps, small, _times = _decode_features(path, small_frames, progress)
     return features, fps, small

@@ -39,14 +39,19 @@ QUIET_FRAMES = 6  # this many quiet frames in a row before frames are left out; 
 # frames around it are decoded until it has been shown and QUIET_FRAMES quiet frames have followed.
 BIG = 1.5
 FILL_BELOW = RETURN_CHECK  # a gap whose neighbours differ by less is filled with their blend
-DECODE_OPTIONS = {"skip_loop_filter": "all", "flags2": "+fast"}  # the loop filter is invisible at 32x18
+# The loop filter is invisible at 32x18, but only a frame no other frame is predicted from may go without it:
+# a reference decoded unfiltered makes every frame predicted from it drift from the encoder's picture (on a
+# smooth gradient by 8 brightness levels within one group of pictures, snapping back at the next keyframe: a
+# false cut).
+DECODE_OPTIONS = {"skip_loop_filter": "noref", "flags2": "+fast"}
 # More frame threads than FFmpeg's default (cores + 1): packets go to the threads in turn, and the turn of a
 # left-out frame is over at once, so with three per core the cores stay busy on the frames that are decoded.
 FRAME_THREADS = min(16, 3 * (os.cpu_count() or 1))
 
 
 def open_decoder(stream: av.VideoStream) -> None:
-    """Decode only what 32x18 features need: no H.264/HEVC loop filter, frame threads."""
+    """Decode only what 32x18 features need: no H.264/HEVC loop filter on non-reference frames, frame
+    threads."""
     stream.thread_type = "AUTO"
     stream.codec_context.thread_count = FRAME_THREADS
     stream.codec_context.options = dict(DECODE_OPTIONS)

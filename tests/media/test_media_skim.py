@@ -11,7 +11,7 @@ import pytest
 from av.video.frame import PictureType
 
 from heaters.media import skim
-from heaters.media.features import FeatureBuilder, hsv_distance, thumbnails_to_hsv
+from heaters.media.features import FeatureBuilder, hsv_distance, thumbnails, thumbnails_to_hsv
 from heaters.media.scenes import compute_features, detect_cuts, detect_file
 from heaters.media.skim import FILL_BELOW, Thumbnail, frame_thumbnails
 from heaters.media.synthetic import ShotSpec, make_video
@@ -147,3 +147,19 @@ def test_the_decode_tells_how_far_it_has_got(bframes) -> None:
     seen: list[tuple[int, int | None]] = []
     compute_features(bframes.path, progress=lambda done, total: seen.append((done, total)))
     assert seen == [(n, bframes.frames) for n in range(100, bframes.frames + 1, 100)]
+
+
+def test_decoded_frames_do_not_drift_from_the_encoders_picture(tmp_path) -> None:
+    # A smooth gradient over a long group of pictures: were the frames others are predicted from decoded
+    # without the loop filter, every later frame would drift from the encoder's picture (by 8 levels here),
+    # then snap back at the next keyframe, which the detector would take for a cut.
+    video = make_video(tmp_path / "gradient.mp4", shots=[S(300, gradient=True, drift=0.6)], size=(640, 360),
+                       preset="fast", noise=2.0, number_pattern=False)
+    with av.open(str(video.path)) as container:
+        truth = [thumbnails(frame, False)[0].astype(np.float32) for frame in container.decode(video=0)]
+    skimmed = thumbs(video.path)
+    errors = [float(np.abs(t.thumb - truth[i]).mean()) for i, t in enumerate(skimmed) if not t.filled]
+    assert len(skimmed) == len(truth) and max(errors) < 1.0
+    builder = FeatureBuilder()
+    builder.add_many(np.stack(truth).astype(np.uint8))
+    assert detect_file(video.path).cuts == tuple(c.frame for c in detect_cuts(builder.finish()))
