@@ -10,7 +10,7 @@
 * **Gradual transitions** (dissolves, fades). Consecutive frames barely differ, but the mean of the K frames
   before t differs from the mean of the K frames after; that ``window`` signal peaks once, mid-transition.
   A peak counts if it stands out from the surrounding baseline, the pictures outside the window differ too
-  (``span``) by about as much as their colours do, and no hard cut already explains it.
+  (``span``), the mean picture changes about as much as the colours do, and no hard cut already explains it.
 
 Cuts closer than ``min_frames`` to another cut or to either end are dropped, weaker first.
 """
