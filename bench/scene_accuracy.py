@@ -15,6 +15,7 @@ deblocking) instead of ``ultrafast``; a directory holds one preset's set. The le
 from __future__ import annotations
 
 import argparse
+import functools
 import tempfile
 import time
 from pathlib import Path
@@ -27,6 +28,7 @@ from heaters.media.scenes import compute_features, detector_for
 from heaters.media.synthetic import true_windows
 
 
+@functools.cache
 def _code_stamp() -> str:
     """A digest of the code that makes the detector's inputs: kept inputs are reused only while it is the same."""
     import hashlib

@@ -109,7 +109,7 @@ def thumbnails_to_hsv(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     bins[..., 1:] //= 256
     bins += np.arange(3) * HIST_BINS + (np.arange(n) * 3 * HIST_BINS)[:, None, None]
     weights = np.ones(bins.shape, np.float64)
-    weights[..., 0] = np.minimum(hsv[..., 1] * (1.0 / HUE_SATURATION), 1.0) ** 2  # grey has no hue
+    weights[..., 0] = _hue_weight(hsv[..., 1])
     hist = np.bincount(bins.ravel(), weights.ravel(), minlength=n * 3 * HIST_BINS).reshape(n, 3 * HIST_BINS)
     return hsv.reshape(n, -1).astype(np.float32), (hist / hsv.shape[1]).astype(np.float32)
 
@@ -120,11 +120,16 @@ def hsv_distance(a: np.ndarray, b: np.ndarray, axis: int | tuple[int, ...] = -1)
     d = np.abs(a - b)
     hue = d[..., 0::3]
     np.minimum(hue, 180.0 - hue, out=hue)
-    # The hue of a near-grey pixel is noise (a level of change in R, G or B turns it half the circle):
-    # it counts in full only from HUE_SATURATION up, and fades out with the square of the lower saturation.
-    weight = np.minimum(np.minimum(a[..., 1::3], b[..., 1::3]) * (1.0 / HUE_SATURATION), 1.0)
-    hue *= weight * weight
+    hue *= _hue_weight(np.minimum(a[..., 1::3], b[..., 1::3]))
     return d.mean(axis=axis)
+
+
+def _hue_weight(saturation: np.ndarray) -> np.ndarray:
+    """How much a pixel's hue counts: the hue of a near-grey pixel is noise (a level of change in R, G or B
+    turns it half the circle), so it counts in full only from HUE_SATURATION up and fades out with the square
+    of the saturation below."""
+    weight = np.minimum(saturation * (1.0 / HUE_SATURATION), 1.0)
+    return weight * weight
 
 
 class FeatureBuilder:
