@@ -54,7 +54,7 @@ def pick_keyframes(video_path: str | Path, count: int = 3, *, quality: int = 88)
         total = stream.frames
     if not total:  # containers that do not record a count: decode to count
         with open_media(path) as container:
-            total = sum(1 for _ in container.decode(video=0))
+            total = sum(1 for _ in container.decode(require_video(container, path.name)))
     if total == 0:
         raise MediaError(f"{path.name} has no frames", "export the clip again")
     count = max(1, min(count, total))

@@ -96,17 +96,40 @@ def open_media(path: str | Path) -> av.container.InputContainer:
 
 
 _STILL = av.stream.Disposition.attached_pic | av.stream.Disposition.still_image
+# Codecs of single pictures: a stream of one of these whose length is unknown is more likely a cover picture
+# that nobody flagged than the video (a lone MJPEG camera stream is still taken: it is the only candidate).
+_PICTURE_CODECS = {"mjpeg", "png", "bmp", "tiff", "webp", "gif", "jpegls", "jpeg2000"}
+
+
+def _frames_held(stream: av.VideoStream) -> float:
+    """How many frames the container says ``stream`` holds (0 when it does not say)."""
+    if stream.frames:
+        return float(stream.frames)
+    rate = stream.average_rate or stream.guessed_rate
+    if stream.duration and stream.time_base and rate:
+        return float(stream.duration * stream.time_base * rate)
+    return 0.0
+
+
+def _likeliest_video(stream: av.VideoStream) -> tuple[bool, float, bool, int]:
+    """Sort key: decodable, then most frames, then not a picture codec, then earliest in the file."""
+    decodable = stream.codec_context is not None
+    moving_codec = decodable and stream.codec_context.name not in _PICTURE_CODECS
+    return decodable, _frames_held(stream), moving_codec, -stream.index
 
 
 def require_video(container: av.container.InputContainer, name: str) -> av.VideoStream:
-    """The first video stream that moves (not a cover picture), or a ``MediaError`` saying what the file holds
-    instead."""
+    """The video stream that moves: of those not flagged as a cover or still picture, the one holding the most
+    frames (a one-frame cover picture that nobody flagged loses to the video beside it, whichever comes first),
+    the first on a tie. Or a ``MediaError`` saying what the file holds instead. Every stage picks through here,
+    so master, proxy, scenes and export read the same stream."""
     moving = [s for s in container.streams.video if not s.disposition & _STILL]
     if moving:
-        if moving[0].codec_context is None:
+        chosen = max(moving, key=_likeliest_video)
+        if chosen.codec_context is None:
             raise MediaError(f"{name}: its video codec is not one this tool can decode",
                              "convert it to a common codec (e.g. H.264) and ingest that")
-        return moving[0]
+        return chosen
     if container.streams.audio:
         raise MediaError(f"{name} has only audio, no picture", "give a file with a video stream")
     if container.streams.video:
@@ -120,7 +143,8 @@ BARE_STREAM_FORMATS = {"h264", "hevc", "vvc"}
 
 
 def probe(path: str | Path) -> ProbeResult:
-    """Describe the first video stream of ``path``; raise ``MediaError`` if the file has none or is unreadable."""
+    """Describe the video stream of ``path`` (``require_video``'s choice); raise ``MediaError`` if the file has
+    none or is unreadable."""
     name = Path(path).name
     with open_media(path) as container:
         if container.format.name in BARE_STREAM_FORMATS:

@@ -524,7 +524,8 @@ def queue_capacity(frame: av.VideoFrame) -> int:
 
 
 def count_frames(path: str | Path) -> int:
-    """Frames in the first video stream, counted from packets (no decoding; all our outputs are intra)."""
+    """Frames in the video stream (``require_video``'s choice), counted from packets (no decoding; all our
+    outputs are intra)."""
     with open_media(path) as container:
         stream = require_video(container, Path(path).name)
         return sum(1 for p in container.demux(stream) if p.size)

@@ -219,14 +219,14 @@ def explain(url: str, message: str) -> DownloadError:
 
 
 def remux(video: Path, audio: Path, out: Path) -> None:
-    """Put the first video stream of ``video`` and first audio stream of ``audio`` into one MKV, packets
-    copied as they are."""
+    """Put the video stream of ``video`` (the one every stage reads: ``require_video``) and the first audio
+    stream of ``audio`` into one MKV, packets copied as they are."""
     import av
 
+    from heaters.media.probe import require_video
+
     with av.open(str(video)) as vin, av.open(str(audio)) as ain, av.open(str(out), "w", format="matroska") as dst:
-        if not vin.streams.video:
-            raise MediaError(f"{video.name} has no video stream", "the site returned audio only")
-        vs = vin.streams.video[0]
+        vs = require_video(vin, video.name)
         v_out = dst.add_stream_from_template(vs)
         pairs: list[tuple[Any, Any, Any]] = [(vin, vs, v_out)]
         if ain.streams.audio:

@@ -12,7 +12,7 @@ from heaters.media.probe import normalise_rate, probe, refuse_references
 from heaters.media.scenes import detect_file
 from heaters.media.transcode import transcode
 
-from .conftest import remux, write_audio_only
+from .conftest import decode_numbers, remux, write_audio_only
 
 
 def test_probe_reads_a_real_video(clip_with_audio) -> None:
@@ -122,6 +122,36 @@ def test_a_song_with_cover_art_is_audio_and_an_unknown_codec_says_so(tmp_path, c
     with pytest.raises(MediaError, match="codec is not one this tool can decode") as caught:
         _run(operation, _unknown_codec(tmp_path / "odd.mkv", clip_with_audio.path), tmp_path)
     assert "odd.mkv" in caught.value.message and caught.value.hint
+
+
+def _unflagged_cover_before(source: Path, path: Path, container_format: str) -> Path:
+    """``source``'s video behind a one-frame MJPEG picture that is not marked as a cover (some taggers and
+    muxers leave the flag out)."""
+    with av.open(str(source)) as src, av.open(str(path), "w", format=container_format) as out:
+        cover = out.add_stream("mjpeg", rate=1)
+        cover.width, cover.height, cover.pix_fmt = 64, 48, "yuvj420p"
+        video = out.add_stream_from_template(src.streams.video[0])
+        picture = av.VideoFrame.from_ndarray(np.full((48, 64, 3), 200, np.uint8), format="rgb24")
+        for packet in [*cover.encode(picture.reformat(format="yuvj420p")), *cover.encode(None)]:
+            out.mux(packet)
+        for packet in src.demux(src.streams.video[0]):
+            if packet.size:
+                packet.stream = video
+                out.mux(packet)
+    with av.open(str(path)) as check:  # the picture really comes first and is not flagged
+        first = check.streams.video[0]
+        assert first.codec_context.name == "mjpeg" and not first.disposition & av.stream.Disposition.attached_pic
+    return path
+
+
+@pytest.mark.parametrize("container_format", ["mp4", "matroska"])
+def test_an_unflagged_picture_before_the_video_does_not_hide_it(tmp_path, clip_with_audio, container_format) -> None:
+    path = _unflagged_cover_before(clip_with_audio.path, tmp_path / f"covered.{container_format}", container_format)
+    info = probe(path)
+    assert (info.width, info.height, info.frames) == (320, 180, clip_with_audio.frames)
+    transcode(path, tmp_path / "m.mkv", tmp_path / "p.mp4")
+    assert decode_numbers(tmp_path / "m.mkv") == list(range(clip_with_audio.frames))  # the video, frame-exact
+    assert detect_file(path).frames == clip_with_audio.frames
 
 
 def test_a_bare_h264_stream_is_refused_with_the_reason(tmp_path, clip_with_audio) -> None:
