@@ -16,6 +16,48 @@ import av
 from av.filter import Graph
 
 
+def first_slot(time: Fraction, origin: Fraction, fps: Fraction) -> int:
+    """The first grid slot a frame starting at ``time`` fills: slot n shows the last frame that started before
+    its middle, (n + 1/2) / fps after ``origin``, so n = ceil((time - origin) * fps - 1/2), at least 0."""
+    limit = (time - origin) * fps - Fraction(1, 2)
+    return max(0, -(-limit.numerator // limit.denominator))
+
+
+def frame_time(frame: av.VideoFrame | av.AudioFrame) -> Fraction | None:
+    """When ``frame`` starts, in seconds, or None if it carries no timestamp."""
+    if frame.pts is None or frame.time_base is None:
+        return None
+    return Fraction(frame.pts) * frame.time_base
+
+
+class SourceClock:
+    """The start time of each decoded frame as the encode counts it: its timestamp, or one frame period after
+    the last when it has none. A frame whose timestamp repeats or goes back shows nothing new and is skipped.
+    ``end`` is when the last frame ends, taking it to last as long as the gap before it."""
+
+    def __init__(self, fps: Fraction) -> None:
+        self.fps = fps
+        self.last: Fraction | None = None
+        self._last_duration = 1 / fps
+
+    def start(self, time: Fraction | None) -> Fraction | None:
+        """Account for the next decoded frame, whose timestamp says ``time``: its start time, or None to skip
+        it."""
+        if time is None:
+            time = (self.last if self.last is not None else Fraction(0)) + 1 / self.fps
+        elif self.last is not None:
+            if time <= self.last:
+                return None
+            self._last_duration = time - self.last
+        self.last = time
+        return time
+
+    @property
+    def end(self) -> Fraction:
+        assert self.last is not None, "no frame has started"
+        return self.last + self._last_duration
+
+
 class CfrGrid:
     """Feed frames' start times (seconds, any origin) in order; ``slots`` says how many grid slots each
     previous frame fills. Call ``finish`` with the last frame's end time for the final count."""
@@ -28,11 +70,7 @@ class CfrGrid:
     def _slots_before(self, time: Fraction) -> int:
         """Slots whose midpoint lies before ``time`` minus those already filled."""
         assert self._origin is not None
-        relative = time - self._origin
-        # slot n is filled while (n + 1/2) / fps < relative  ->  n < relative * fps - 1/2
-        limit = relative * self.fps - Fraction(1, 2)
-        count = max(0, -(-limit.numerator // limit.denominator))  # ceil
-        return max(0, count - self.next_slot)
+        return max(0, first_slot(time, self._origin, self.fps) - self.next_slot)
 
     def start(self, time: Fraction) -> int:
         """A frame starting at ``time`` arrived: return how many slots the *previous* frame fills."""
@@ -56,24 +94,18 @@ def grid_starts(times: Iterable[Fraction | None], fps: Fraction) -> tuple[list[i
     """Where each decoded frame (start time in seconds, None if unknown) first shows on the encode's grid,
     and the grid's length: frame numbers as ingest will count them. A frame that fills no slot, or that the
     encode skips (its time repeats or goes back), lands where the next frame shown starts."""
-    grid = CfrGrid(fps)
+    grid, clock = CfrGrid(fps), SourceClock(fps)
     starts: list[int | None] = []
-    last: Fraction | None = None
-    last_duration = 1 / fps
-    for time in times:
+    for stamped in times:
+        time = clock.start(stamped)
         if time is None:
-            time = (last or Fraction(0)) + 1 / fps
-        elif last is not None and time <= last:
             starts.append(None)  # resolved below
             continue
-        elif last is not None:
-            last_duration = time - last
         grid.start(time)
         starts.append(grid.next_slot)
-        last = time
-    if last is None:
+    if clock.last is None:
         return [], 0
-    total = grid.next_slot + grid.finish(last + last_duration)
+    total = grid.next_slot + grid.finish(clock.end)
     following, resolved = total - 1, []
     for start in reversed(starts):
         following = following if start is None else start

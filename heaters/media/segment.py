@@ -33,7 +33,7 @@ from heaters.media.features import FeatureBuilder
 from heaters.media.frame_index import build_index
 from heaters.media.pipeline_threads import Channel, Pipeline
 from heaters.media.probe import normalise_rate, open_media, refuse_references, require_video
-from heaters.media.retime import Upright, rotation_of
+from heaters.media.retime import SourceClock, Upright, first_slot, frame_time, rotation_of
 from heaters.media.staging import publish, staged
 from heaters.media.transcode import (
     LARGE_PIXELS,
@@ -113,14 +113,14 @@ def open_source(original: str | Path) -> av.container.InputContainer:
 
 
 def _time_of(frame: av.VideoFrame | av.AudioFrame) -> Fraction:
-    assert frame.pts is not None and frame.time_base is not None
-    return Fraction(frame.pts) * frame.time_base
+    time = frame_time(frame)
+    assert time is not None
+    return time
 
 
 def slot_of(time: Fraction, timeline: Timeline) -> int:
     """Slots whose midpoint lies before ``time``: the first slot a frame starting at ``time`` can fill."""
-    limit = (time - timeline.origin) * timeline.fps - Fraction(1, 2)
-    return max(0, -(-limit.numerator // limit.denominator))
+    return first_slot(time, timeline.origin, timeline.fps)
 
 
 class _Thumbnails(FeatureBuilder):
@@ -251,8 +251,7 @@ def _encode_window(
         raw: av.VideoFrame | None = None  # the last picture as decoded (upright) ...
         held: tuple[av.VideoFrame, av.VideoFrame] | None = None  # ... and converted, once the outputs exist
         held_slot = 0  # the first slot the last picture fills
-        last_time = Fraction(0)
-        last_duration = 1 / fps
+        clock = SourceClock(fps)
         written = 0
 
         def emit(until: int) -> None:
@@ -292,13 +291,9 @@ def _encode_window(
             for decoded in _decoded_from(container, vstream, start, timeline):
                 if abort is not None and abort():
                     raise Abandoned(f"{name}: segment [{start}, {end}) stopped after {written} frames")
-                if decoded.pts is not None and decoded.time_base is not None:
-                    time = _time_of(decoded)
-                    if raw is not None and time <= last_time:
-                        continue  # a repeated or out-of-order timestamp: nothing new to show
-                    last_duration = time - last_time if raw is not None else last_duration
-                else:
-                    time = last_time + 1 / fps
+                time = clock.start(frame_time(decoded))
+                if time is None:
+                    continue  # a repeated or out-of-order timestamp: nothing new to show
                 if upright is None:
                     upright = Upright(decoded, rotation_of(decoded))
                 slot = slot_of(time, timeline)
@@ -311,7 +306,6 @@ def _encode_window(
                     raw = frame
                     held = (outputs.master_frame(frame), outputs.proxy_frame(frame)) if outputs is not None else None
                     held_slot = slot
-                    last_time = time
                 if not reached_end:
                     break
         except av.error.FFmpegError as exc:
@@ -319,7 +313,7 @@ def _encode_window(
                 f"{name} is damaged: decoding segment [{start}, {end}) failed ({exc})", "download the video again"
             ) from None
         if reached_end and raw is not None:
-            emit(held_slot + max(1, slot_of(last_time + last_duration, timeline) - held_slot))
+            emit(held_slot + max(1, slot_of(clock.end, timeline) - held_slot))
     if progress is not None:
         progress(written, written)
     return written, reached_end, outputs

@@ -18,31 +18,19 @@ import av
 
 from heaters.errors import MediaError
 from heaters.media.probe import normalise_rate, open_media, require_video
-from heaters.media.retime import Upright, rotation_of
+from heaters.media.retime import SourceClock, Upright, first_slot, frame_time, rotation_of
 
 # How far before the wanted time the seek lands, so the keyframe before it is surely included.
 SEEK_MARGIN_SECONDS = 2
 
 
-def _slot(time: Fraction, origin: Fraction, fps: Fraction) -> int:
-    """The first slot a frame starting at ``time`` fills (``CfrGrid``'s rule): ceil(t·fps − ½), at least 0."""
-    limit = (time - origin) * fps - Fraction(1, 2)
-    return max(0, -(-limit.numerator // limit.denominator))
-
-
 def _times(container: av.container.InputContainer, stream: av.VideoStream) -> Iterator[tuple[av.VideoFrame, Fraction]]:
     """Decoded frames with their start time, dropping repeated or out-of-order times as the encode does."""
-    last: Fraction | None = None
-    fps = normalise_rate(stream.average_rate, stream.guessed_rate)
+    clock = SourceClock(normalise_rate(stream.average_rate, stream.guessed_rate))
     for frame in container.decode(stream):
-        if frame.pts is not None and frame.time_base is not None:
-            time = Fraction(frame.pts) * frame.time_base
-            if last is not None and time <= last:
-                continue
-        else:
-            time = (last if last is not None else Fraction(0)) + 1 / fps
-        last = time
-        yield frame, time
+        time = clock.start(frame_time(frame))
+        if time is not None:
+            yield frame, time
 
 
 def video_start(path: str | Path) -> Fraction:
@@ -79,18 +67,18 @@ def _place(
     held: av.VideoFrame | None = None
     slot = start
     for decoded, time in frames:
-        first_slot = _slot(time, origin, fps)
-        if held is None and first_slot > start:
+        starts_at = first_slot(time, origin, fps)
+        if held is None and starts_at > start:
             # The seek landed after the frame showing at `start` (a sparse index): read from the beginning.
             yield from _from_beginning(path, upright, origin, fps, start, end, name)
             return
         for frame in upright(decoded):
             if held is not None:
-                for _ in range(max(slot, start), min(first_slot, end)):
+                for _ in range(max(slot, start), min(starts_at, end)):
                     yield held, fps
-            if first_slot >= end:
+            if starts_at >= end:
                 return
-            held, slot = frame, first_slot
+            held, slot = frame, starts_at
     if held is not None:  # the last frame lasts to the end of the video
         for _ in range(max(slot, start), end):
             yield held, fps

@@ -46,7 +46,7 @@ from heaters.media.features import COLUMNS, FeatureBuilder
 from heaters.media.frame_index import build_index
 from heaters.media.pipeline_threads import Channel, Pipeline
 from heaters.media.probe import normalise_rate, open_media, require_video
-from heaters.media.retime import CfrGrid, Upright, rotation_of
+from heaters.media.retime import CfrGrid, SourceClock, Upright, frame_time, rotation_of
 from heaters.media.review_audio import PEAK_RATE, ReviewAudio
 from heaters.media.staging import publish, staged
 
@@ -434,8 +434,7 @@ def _encode(
         upright: Upright | None = None
         held: tuple[av.VideoFrame, av.VideoFrame] | None = None  # the last picture for master and proxy
         shared = _SharedPicture()
-        last_time = Fraction(0)
-        last_duration = 1 / fps
+        clock = SourceClock(fps)
         rotation = 0
 
         def emit(slots: int) -> None:
@@ -472,13 +471,9 @@ def _encode(
                     assert isinstance(decoded, av.VideoFrame)
                     if abort is not None and abort():
                         raise Abandoned(f"{name}: encode stopped after {grid.next_slot} frames")
-                    if decoded.pts is not None and decoded.time_base is not None:
-                        time = Fraction(decoded.pts) * decoded.time_base
-                        if held is not None and time <= last_time:
-                            continue  # a repeated or out-of-order timestamp: nothing new to show
-                        last_duration = time - last_time if held is not None else last_duration
-                    else:
-                        time = last_time + 1 / fps
+                    time = clock.start(frame_time(decoded))
+                    if time is None:
+                        continue  # a repeated or out-of-order timestamp: nothing new to show
                     if upright is None:
                         rotation = rotation_of(decoded)
                         upright = Upright(decoded, rotation)
@@ -497,7 +492,6 @@ def _encode(
                         if held is not None:
                             emit(slots)
                         held = (outputs.master_frame(frame), outputs.proxy_frame(frame))
-                        last_time = time
         except av.error.FFmpegError as exc:
             raise MediaError(
                 f"{name} is damaged: decoding failed after {grid.next_slot} frames ({exc})",
@@ -505,7 +499,7 @@ def _encode(
             ) from None
         if outputs is None or held is None:
             raise MediaError(f"{name}: no video frame could be decoded", "the file is empty, damaged or truncated")
-        emit(grid.finish(last_time + last_duration))
+        emit(grid.finish(clock.end))
         if review is not None:
             assert to_proxy is not None
             packets, outputs.peaks = review.finish()
