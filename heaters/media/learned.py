@@ -169,7 +169,7 @@ class EnsembleDetector:
     builtin: ContentDetector
     learned: TransNetV2Detector
     min_frames: int = 8
-    sure: float = 0.5  # built-in confidence from which TransNetV2 cannot veto a cut
+    sure: float = 0.6  # built-in confidence from which TransNetV2 cannot veto a cut
     learned_sure: float = 0.9  # TransNetV2 confidence a cut the built-in detector did not find needs ...
     spike: float = 1.5  # ... and the picture must change at least this much more than around it
     quiet: float = 0.05  # TransNetV2 probability below which it rules a weak built-in cut out
@@ -184,15 +184,21 @@ class EnsembleDetector:
         theirs = self.learned.cuts_from(p, features)
         kept: list[Cut] = []
         matched: set[int] = set()
-        for cut in ours:
+        # Hard cuts first: what TransNetV2 sees at one of them is that cut, and says nothing for or against a
+        # gradual transition found a few frames away (a slow drift beside a cut looks like one to us).
+        unexplained = np.array(p, dtype=np.float32)
+        for cut in sorted(ours, key=lambda c: c.kind != "hard"):
             reach = 2 if cut.kind == "hard" else 25  # a gradual transition may be long
-            near = [c for c in theirs if abs(c.frame - cut.frame) <= reach]
+            near = [c for c in theirs if abs(c.frame - cut.frame) <= reach and c.frame not in matched]
             if near:
                 matched.update(c.frame for c in near)
                 kept.append(Cut(cut.frame, cut.kind, max(cut.confidence, *(c.confidence for c in near))))
+                if cut.kind == "hard":
+                    for c in near:  # its probabilities peak on the frame before the cut
+                        unexplained[max(0, c.frame - 4) : c.frame + 3] = 0.0
                 continue
             lo, hi = max(0, cut.frame - reach - 1), min(len(p), cut.frame + reach)
-            seen = float(p[lo:hi].max()) if hi > lo else 0.0
+            seen = float(unexplained[lo:hi].max()) if hi > lo else 0.0
             if cut.confidence >= self.sure or seen >= self.quiet:
                 kept.append(Cut(cut.frame, cut.kind, cut.confidence * (0.6 if seen < self.quiet else 1.0)))
         diff = np.nan_to_num(features[:, 0], nan=0.0)
