@@ -114,6 +114,19 @@ def test_a_weak_cut_has_lower_confidence_than_a_clear_one(tmp_path) -> None:
     assert 0 < weak.confidence < clear.confidence <= 1
 
 
+def test_a_doubtful_find_is_marked_for_the_reviewer_and_true_cuts_are_not(tmp_path) -> None:
+    # A hue drift straight after a cut: the built-in detector takes its start for a weak dissolve.
+    video = make_video(tmp_path / "v.mp4", shots=[S(79), S(150, drift=2.0), S(86, pan=2)], size=(640, 360),
+                       fps=30, noise=2.0, seed=1005)
+    found = detect_file(video.path).detected
+    doubtful = [c for c in found if c.frame not in video.cuts]
+    assert [c.kind for c in doubtful] == ["dissolve"] and doubtful[0].confidence < LOW_CONFIDENCE
+    assert all(c.confidence >= LOW_CONFIDENCE for c in found if c.frame in video.cuts)
+    # And so are the dissolves and fades of a plain timeline, however gentle.
+    gentle = make_video(tmp_path / "g.mp4", shots=[S(50), S(50, "dissolve", 24), S(50, "fade", 20), S(40)])
+    assert all(c.confidence >= LOW_CONFIDENCE for c in detect_file(gentle.path).detected)
+
+
 def test_older_feature_tables_still_detect(tmp_path) -> None:
     video = make_video(tmp_path / "v.mp4", shots=[S(40), S(40, "dissolve", 16), S(40)])
     features, _fps, _small = compute_features(video.path)
