@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 
@@ -32,18 +33,27 @@ def score(rgb: np.ndarray) -> float:
     return value if DARK <= float(rgb.mean()) <= BRIGHT else value * 1e-6
 
 
-def _decode_wanted(path: Path, wanted: set[int]) -> dict[int, np.ndarray]:
+def _decode_wanted(
+    container: av.container.InputContainer, stream: av.VideoStream, wanted: set[int]
+) -> dict[int, np.ndarray]:
     frames: dict[int, np.ndarray] = {}
     last = max(wanted)
-    with open_media(path) as container:
-        stream = require_video(container, path.name)
-        stream.thread_type = "AUTO"
-        for n, frame in enumerate(container.decode(stream)):
-            if n in wanted:
-                frames[n] = frame.to_ndarray(format="rgb24")
-            if n >= last:
-                break
+    for n, frame in enumerate(container.decode(stream)):
+        if n in wanted:
+            frames[n] = frame.to_ndarray(format="rgb24")
+        if n >= last:
+            break
     return frames
+
+
+def _candidates(total: int, count: int) -> list[list[int]]:
+    """CANDIDATES_PER_PART evenly spaced frame numbers in each of ``count`` equal parts of ``total`` frames."""
+    parts = np.linspace(0, total, count + 1)
+    groups = []
+    for i in range(count):
+        lo, hi = int(parts[i]), max(int(parts[i]) + 1, int(parts[i + 1]))
+        groups.append(sorted({int(x) for x in np.linspace(lo, hi - 1, CANDIDATES_PER_PART)}))
+    return groups
 
 
 def pick_keyframes(video_path: str | Path, count: int = 3, *, quality: int = 88) -> list[tuple[int, bytes]]:
@@ -51,19 +61,15 @@ def pick_keyframes(video_path: str | Path, count: int = 3, *, quality: int = 88)
     path = Path(video_path)
     with open_media(path) as container:
         stream = require_video(container, path.name)
+        stream.thread_type = "AUTO"
         total = stream.frames
-    if not total:  # containers that do not record a count: decode to count
-        with open_media(path) as container:
-            total = sum(1 for _ in container.decode(require_video(container, path.name)))
-    if total == 0:
-        raise MediaError(f"{path.name} has no frames", "export the clip again")
-    count = max(1, min(count, total))
-    parts = np.linspace(0, total, count + 1)
-    groups = []
-    for i in range(count):
-        lo, hi = int(parts[i]), max(int(parts[i]) + 1, int(parts[i + 1]))
-        groups.append(sorted({int(x) for x in np.linspace(lo, hi - 1, CANDIDATES_PER_PART)}))
-    frames = _decode_wanted(path, {n for g in groups for n in g})
+        if not total:  # a container that records no count: count by decoding, then start again
+            total = sum(1 for _ in container.decode(stream))
+            container.seek(0)
+        if total == 0:
+            raise MediaError(f"{path.name} has no frames", "export the clip again")
+        groups = _candidates(total, max(1, min(count, total)))
+        frames = _decode_wanted(container, stream, {n for g in groups for n in g})
     picked = []
     for group in groups:
         present = [n for n in group if n in frames]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -21,6 +22,16 @@ def test_keyframes_are_spread_sharp_and_not_black(tmp_path) -> None:
         image = cv2.imdecode(np.frombuffer(jpeg, np.uint8), cv2.IMREAD_COLOR)
         assert image.shape == (180, 320, 3)
         assert image.mean() > 20
+
+
+def test_keyframes_of_a_file_without_a_frame_count(tmp_path) -> None:
+    # Matroska records no frame count: the frames are counted in the same opening, then the picks decoded.
+    video = make_video(tmp_path / "k.mkv", shots=[ShotSpec(40), ShotSpec(41)])
+    with av.open(str(video.path)) as container:
+        assert not container.streams.video[0].frames
+    picks = pick_keyframes(video.path, count=3)
+    frames = [n for n, _ in picks]
+    assert len(frames) == 3 and frames == sorted(frames) and frames[-1] <= 80 and frames[0] < 27
 
 
 def test_sharpness_prefers_focus() -> None:
