@@ -86,6 +86,21 @@ def validate_range(start: int, end: int) -> None:
         raise BadInput(f"byte range [{start}, {end}) is invalid", "need 0 <= start <= end")
 
 
+def new_file_mode() -> int:
+    """0666 less the process's umask: what ``open()`` gives a new file, so an operator's umask (027 to keep
+    media from other accounts, say) applies to stored files as to any other."""
+    try:  # Linux shows the umask without changing it
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)  # elsewhere reading it means setting it (and at once back)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_target(final: Path) -> Iterator[Path]:
     """Yield a temp path beside ``final``; on success fsync it and rename it over ``final``.
@@ -97,8 +112,8 @@ def atomic_target(final: Path) -> Iterator[Path]:
     fd, name = tempfile.mkstemp(prefix=f"{TEMP_PREFIX}{final.name}.", dir=final.parent)
     os.close(fd)
     temp = Path(name)
-    # mkstemp makes 0600 files; media is ordinary readable data like any other file the user writes.
-    os.chmod(temp, 0o644)
+    # mkstemp makes 0600 files; a stored file gets the mode any new file of the user gets.
+    os.chmod(temp, new_file_mode())
     try:
         yield temp
         with open(temp, "rb+") as f:

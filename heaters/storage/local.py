@@ -8,7 +8,15 @@ import shutil
 from pathlib import Path
 
 from heaters.errors import BadInput, NotFound, StorageError
-from heaters.storage.base import TEMP_PREFIX, Kind, atomic_target, fsync_dir, validate_key, validate_range
+from heaters.storage.base import (
+    TEMP_PREFIX,
+    Kind,
+    atomic_target,
+    fsync_dir,
+    new_file_mode,
+    validate_key,
+    validate_range,
+)
 
 _COPY_CHUNK = 1024 * 1024
 
@@ -66,7 +74,7 @@ class LocalStorage:
             self.put_file(key, source, kind)
             source.unlink()
             return
-        os.chmod(target, 0o644)
+        os.chmod(target, new_file_mode())
         fsync_dir(target.parent)
 
     def put_bytes(self, key: str, data: bytes, kind: Kind | None = None) -> None:

@@ -152,7 +152,22 @@ def test_overwrite_replaces_whole_file(store: LocalStorage) -> None:
     store.put_bytes("keyframes/3/0.jpg", b"a" * 1000)
     store.put_bytes("keyframes/3/0.jpg", b"b" * 10)
     assert store.get_bytes("keyframes/3/0.jpg") == b"b" * 10
-    assert oct((store.root / "keyframes/3/0.jpg").stat().st_mode & 0o777) == oct(0o644)
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_stored_files_follow_the_umask(store: LocalStorage, tmp_path: Path, umask: int, mode: int) -> None:
+    source = tmp_path / "scratch.mkv"
+    source.write_bytes(b"x")
+    previous = os.umask(umask)
+    try:
+        store.put_bytes("keyframes/3/0.jpg", b"a")
+        store.put_file("clips/3.mp4", source)
+        source.chmod(0o600)  # as a scratch file made by mkstemp would be
+        store.move_file("masters/3.mkv", source)
+    finally:
+        os.umask(previous)
+    for key in ("keyframes/3/0.jpg", "clips/3.mp4", "masters/3.mkv"):
+        assert oct((store.root / key).stat().st_mode & 0o777) == oct(mode), key
 
 
 def test_create_storage_follows_settings(tmp_path: Path) -> None:
