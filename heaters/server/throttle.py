@@ -1,6 +1,10 @@
-"""Slow down password guessing: bounded failed sign-ins per client address, and per client and name.
+"""Slow down password guessing: bounded failed sign-ins per client address, per client and name, and per name.
 
-The per-client bound holds across all names, so spraying a new name each time is limited too. Counts live in
+The per-client bound holds across all names, so spraying a new name each time is limited too; the per-name
+bound holds across all clients, so guessing one account's password from many addresses is limited as well.
+It is set well above the per-client-and-name bound: its price is that someone sending that many wrong
+passwords from several addresses keeps the account from signing in anew until the window ends (sessions
+already signed in are untouched), a lesser evil than an unbounded guessing rate. Counts live in
 the database (``heaters.db.kv``), so every web process shares them. An attempt is counted before its password
 is hashed (and taken back if it succeeds), so a burst of guesses sent at once is held to the bounds too. A
 block, once seen, is remembered in this process until it ends (a block is never lifted early), so a flood of
@@ -17,16 +21,22 @@ BLOCKS_REMEMBERED = 10_000  # bounds the memory a spray of client addresses can 
 
 
 class LoginThrottle:
-    """Allow ``per_name`` failures per client and name, and ``per_client`` per client, each ``window`` seconds."""
+    """Allow ``per_name`` failures per client and name, ``per_client`` per client and ``per_account`` per name
+    from all clients, each ``window`` seconds."""
 
-    def __init__(self, per_name: int = 5, per_client: int = 20, window: float = 300.0) -> None:
+    def __init__(self, per_name: int = 5, per_client: int = 20, per_account: int = 50, window: float = 300.0) -> None:
         self.per_name = per_name
         self.per_client = per_client
+        self.per_account = per_account
         self.window = window
         self._blocked: dict[str, float] = {}  # key -> when its block ends (time.time())
 
     def _keys(self, client: str, name: str) -> list[tuple[str, int]]:
-        return [(f"signin:{client}", self.per_client), (f"signin:{client}:{name.lower()[:150]}", self.per_name)]
+        name = name.lower()[:150]
+        return [
+            (f"signin:{client}", self.per_client), (f"signin:{client}:{name}", self.per_name),
+            (f"signin-account:{name}", self.per_account),
+        ]
 
     async def retry_after(self, client: str, name: str) -> float:
         """Seconds until this client may try this name again (0: it may try now)."""
@@ -64,8 +74,9 @@ class LoginThrottle:
         return wait
 
     async def succeeded(self, client: str, name: str) -> None:
-        """Forget the failures for this name, and take this attempt back from the client's count (its earlier
-        failures stay)."""
-        per_client, per_name = self._keys(client, name)
+        """Forget this client's failures for this name, and take this attempt back from the client's and the
+        name's counts (their other failures stay: a success does not clear what others tried)."""
+        per_client, per_name, per_account = self._keys(client, name)
         await kv.reset(per_name[0])
         await kv.take_back(per_client[0])
+        await kv.take_back(per_account[0])

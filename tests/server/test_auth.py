@@ -107,6 +107,22 @@ async def test_throttle_counts_per_client_across_names_and_windows_end(db: Setti
     assert [await ended.attempt("10.0.0.3", "rita") for _ in range(3)] == [0, 0, 0]
 
 
+async def test_throttle_bounds_one_name_across_clients(db: Settings) -> None:
+    from heaters.server.throttle import LoginThrottle
+
+    throttle = LoginThrottle(per_name=2, per_client=5, per_account=3, window=300)
+    assert [await throttle.attempt(f"10.1.0.{n}", "rita") for n in range(3)] == [0, 0, 0]  # many addresses
+    assert 299 < await throttle.attempt("10.1.0.9", "RITA") <= 300  # a fourth address: the name's bound
+    assert await throttle.attempt("10.1.0.9", "otto") == 0  # other names are untouched
+    await throttle.succeeded("10.1.0.9", "otto")
+
+    shared = LoginThrottle(per_name=5, per_client=5, per_account=2, window=300)
+    assert await shared.attempt("10.2.0.1", "sam") == 0
+    await shared.succeeded("10.2.0.1", "sam")  # a success is taken back from the name's count too
+    assert [await shared.attempt("10.2.0.2", "sam") for _ in range(2)] == [0, 0]
+    assert await shared.attempt("10.2.0.1", "sam") > 0  # and it does not clear what the other address tried
+
+
 async def test_a_success_takes_its_attempt_back(db: Settings) -> None:
     from heaters.server.throttle import LoginThrottle
 
