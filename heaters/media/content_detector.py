@@ -56,6 +56,27 @@ def _local_median(x: np.ndarray, width: int) -> np.ndarray:
     return np.median(np.lib.stride_tricks.sliding_window_view(padded, 2 * width + 1), axis=1)
 
 
+def _window_percentile(windows: np.ndarray, q: float) -> np.ndarray:
+    """``np.nanpercentile(windows, q, axis=1)`` (its default, linear method, bit for bit), in one sort: with NaN
+    present NumPy takes each row on its own in Python, 100x slower on the thousands of rows of a long video."""
+    ordered = np.sort(windows, axis=1)  # NaN sorts last
+    counts = np.count_nonzero(~np.isnan(windows), axis=1)
+    share = q / 100
+    position = counts * share + (1 - share) - 1  # NumPy's virtual index, computed as NumPy does
+    below = np.floor(position)
+    gamma = position - below
+    last = np.maximum(counts - 1, 0)
+    lo = np.clip(below.astype(np.intp), 0, last)
+    rows = np.arange(len(ordered))
+    a, b = ordered[rows, lo], ordered[rows, np.minimum(lo + 1, last)]
+    step = b - a
+    # NumPy's interpolation, in the windows' own precision (it weights with a Python float per row)
+    out = a + step * gamma.astype(windows.dtype)
+    np.subtract(b, step * (1 - gamma).astype(windows.dtype), out=out, where=gamma >= 0.5)
+    out[counts == 0] = np.nan
+    return out
+
+
 def _strength(ratio: float, at_threshold: float, full: float) -> float:
     """0..1 on a log scale: 0.5 where ``ratio`` is ``at_threshold``, 1 from ``full`` up."""
     if ratio <= 0:
@@ -157,9 +178,9 @@ class ContentDetector:
         measured = np.where(explained, np.nan, f[:, 10])
         padded = np.pad(measured, (4 * WINDOW, 4 * WINDOW), constant_values=np.nan)
         windows = np.lib.stride_tricks.sliding_window_view(padded, side)
+        quiet = _window_percentile(windows, 30)
         with warnings.catch_warnings():  # near the ends one side is all NaN: use the other
             warnings.simplefilter("ignore", RuntimeWarning)
-            quiet = np.nanpercentile(windows, 30, axis=1)
             base = np.nan_to_num(np.nanmean(np.stack([quiet[:n], quiet[6 * WINDOW : 6 * WINDOW + n]]), axis=0))
         ratio = self.gradual_ratio * self.threshold / 3.0  # one sensitivity knob for both passes
         raised = (span >= self.gradual_min) & (span >= ratio * (base + 1.0)) & ~explained

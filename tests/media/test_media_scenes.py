@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from fractions import Fraction
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 
 from heaters.errors import HeatersError
-from heaters.media.content_detector import ContentDetector
+from heaters.media.content_detector import ContentDetector, _window_percentile
 from heaters.media.features import THUMB_H, THUMB_W, FeatureBuilder
 from heaters.media.retime import grid_starts
 from heaters.media.scenes import (
@@ -227,3 +228,16 @@ def test_a_brightness_drift_under_a_moving_object_is_not_a_dissolve() -> None:
         frames.append(cv2.resize(small, (THUMB_W, THUMB_H), interpolation=cv2.INTER_AREA))
     assert _detect_thumbnails(frames) == ()
     assert [c.kind for c in _detect_thumbnails(frames, picture_share=0.0)] == ["dissolve"]  # what it guards
+
+
+def test_window_percentile_is_numpys_bit_for_bit() -> None:
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        signal = (rng.random(int(rng.integers(1, 600))) * 40).astype(np.float32)
+        signal[rng.random(len(signal)) < rng.random()] = np.nan  # explained frames, up to all of them
+        windows = np.lib.stride_tricks.sliding_window_view(np.pad(signal, 40, constant_values=np.nan), 21)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            expected = np.nanpercentile(windows, 30, axis=1)
+        found = _window_percentile(windows, 30)
+        assert found.dtype == expected.dtype and np.array_equal(found, expected, equal_nan=True)
