@@ -71,7 +71,11 @@ class ReviewPageController(Controller):
 
     @get("/")
     async def next_video(self, request: Request[Any, Any, State]) -> Redirect | Template:
-        """Claim the next video for this reviewer and open it; say so when the queue is empty."""
+        """Claim the next video for this reviewer and open it; say so when the queue is empty.
+
+        A GET that claims: a link from elsewhere (a chat, a mail) may start a review, as a reviewer expects. It
+        cannot happen unseen: the session cookie is SameSite=Lax, so only a top-level navigation carries it (no
+        image, frame or script of another site does), and a claim only hands out work, changing no clip."""
         settings = request.app.state.settings
         video_id = await claims.claim_next(request.user["username"], settings.review_lease_seconds)
         if video_id is None:
