@@ -104,8 +104,9 @@ def compute_features(
 
     Only what the features need is decoded (``heaters.media.skim``): in quiet stretches H.264/HEVC leave out
     the B-frames no other frame needs, and skip their deblocking loop filter (invisible at 32x18) where they
-    are decoded; the codec decodes on frame threads, each frame's planes are shrunk in place (no full-size
-    conversion), and everything else is batched numpy.
+    are decoded; the codec decodes on frame threads, a file of some length in parts from its keyframes, one
+    per core at once; each frame's planes are shrunk in place (no full-size conversion), and everything else is
+    batched numpy.
     """
     features, fps, small, _times = _decode_features(path, small_frames, progress)
     return features, fps, small

@@ -11,6 +11,8 @@ before them. Every frame where the picture changes enough to matter is therefore
 frame costs nothing but its share of the bitstream's parsing. Decoding again is dear, so the choice is
 cautious: the frames it rests on were shown several packets ago, and a cut shows first in the bitstream (a
 keyframe, or a packet far bigger than the last ones), which stops the leaving-out until the cut has passed.
+A file of some length is skimmed in parts that begin on keyframes, one per core at once, each with a skimmer
+of its own: every frame once, in order, decoded frames the same as a whole decode's.
 
 No library decodes selectively like this (decoders drop non-reference frames all or none), hence this module.
 """
@@ -18,9 +20,13 @@ No library decodes selectively like this (decoders drop non-reference frames all
 from __future__ import annotations
 
 import heapq
+import itertools
+import math
 import os
+import threading
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -47,13 +53,21 @@ DECODE_OPTIONS = {"skip_loop_filter": "noref", "flags2": "+fast"}
 # More frame threads than FFmpeg's default (cores + 1): packets go to the threads in turn, and the turn of a
 # left-out frame is over at once, so with three per core the cores stay busy on the frames that are decoded.
 FRAME_THREADS = min(16, 3 * (os.cpu_count() or 1))
+# A file of some length is skimmed in parts, each from a keyframe, PARTS of them at once: one decoder's frame
+# threads wait on each other (a P-frame on the rows of the one it is predicted from) and keep two cores ~80%
+# busy, independent parts keep them busy. Parts are found by seeking, so only containers whose seeks land on
+# the keyframe at or before the time asked for are split; a few parts ahead are held, so memory stays small.
+PARTS = max(1, min(4, os.cpu_count() or 1))
+PART_SECONDS = 30.0  # the length of a part, if the file has more than PARTS of them
+MIN_PART_SECONDS = 10.0  # a shorter part does not repay its start (a container opened, a seek)
+SPLITTABLE = {"mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm"}
 
 
-def open_decoder(stream: av.VideoStream) -> None:
+def open_decoder(stream: av.VideoStream, threads: int = FRAME_THREADS) -> None:
     """Decode only what 32x18 features need: no H.264/HEVC loop filter on non-reference frames, frame
     threads."""
     stream.thread_type = "AUTO"
-    stream.codec_context.thread_count = FRAME_THREADS
+    stream.codec_context.thread_count = threads
     stream.codec_context.options = dict(DECODE_OPTIONS)
 
 
@@ -90,7 +104,91 @@ def frame_thumbnails(
         for frame in container.decode(stream):
             yield Thumbnail(*thumbnails(frame, small), pts=frame.pts)
         return
+    starts = part_starts(container, stream)
+    if len(starts) > 1:
+        yield from _in_parts(Path(path), stream.index, starts)
+        return
     yield from _Skimmer(Path(path), stream).run(container)
+
+
+def part_starts(
+    container: av.container.InputContainer, stream: av.VideoStream, parts: int | None = None
+) -> list[int | None]:
+    """Where the parts of a split skim begin: None for the first (the stream's start), then the pts of the
+    keyframes at or before equal shares of the duration (at least ``parts``, default PARTS, shares, of at most
+    PART_SECONDS each); a single None where the file is not split."""
+    seconds = (container.duration or 0) / 1e6
+    at_once = PARTS if parts is None else parts
+    shares = min(max(at_once, math.ceil(seconds / PART_SECONDS)), int(seconds // MIN_PART_SECONDS))
+    base = stream.time_base
+    if at_once < 2 or shares < 2 or container.format.name not in SPLITTABLE or not base:
+        return [None]
+    starts: list[int | None] = [None]
+    last = stream.start_time or 0
+    with av.open(container.name) as probe:
+        video = _same_stream(probe, stream.index)
+        for k in range(1, shares):
+            probe.seek(int(k * seconds / shares / base), stream=video, backward=True)
+            first = next((p for p in probe.demux(video) if p.pts is not None), None)
+            if first is not None and first.pts is not None and first.is_keyframe and first.pts > last:
+                starts.append(last := first.pts)
+    return starts
+
+
+def _same_stream(container: av.container.InputContainer, index: int) -> av.VideoStream:
+    return next(s for s in container.streams.video if s.index == index)
+
+
+def _in_parts(path: Path, index: int, starts: list[int | None]) -> Iterator[Thumbnail]:
+    """Skim the parts on PARTS threads, a few ahead of the one being yielded, and yield their frames in order."""
+    ends = [*starts[1:], None]
+    threads = max(2, FRAME_THREADS // PARTS)
+    stop = threading.Event()  # the caller has stopped reading: parts under way end early
+
+    def skim_part(i: int) -> list[Thumbnail]:
+        frames = []
+        try:
+            for thumb in _part(path, index, starts[i], ends[i], threads):
+                if stop.is_set():
+                    break
+                frames.append(thumb)
+        except av.error.FFmpegError:  # not a damaged tail to keep the frames before: let a whole decode decide
+            raise Unskimmable from None
+        return frames
+
+    with ThreadPoolExecutor(PARTS, thread_name_prefix="skim") as pool:
+        ahead: deque[Future[list[Thumbnail]]] = deque()
+        queued = iter(range(len(starts)))
+        try:
+            for i in itertools.islice(queued, PARTS + 1):
+                ahead.append(pool.submit(skim_part, i))
+            while ahead:
+                frames = ahead.popleft().result()  # a part's failure is raised here, after the parts before it
+                for i in itertools.islice(queued, 1):
+                    ahead.append(pool.submit(skim_part, i))
+                yield from frames
+        finally:
+            stop.set()
+            for future in ahead:
+                future.cancel()
+
+
+def _part(path: Path, index: int, start: int | None, end: int | None, threads: int) -> Iterator[Thumbnail]:
+    """The frames shown from the keyframe at ``start`` (None: the stream's start) up to ``end`` (None: its end).
+    Frames that a decode from ``start`` shows before it (an open group of pictures' leading frames) belong to
+    the part before, which decodes on past ``end`` until every frame shown before it is out."""
+    with av.open(str(path)) as container:
+        stream = _same_stream(container, index)
+        open_decoder(stream, threads)
+        if start is not None:
+            container.seek(start, stream=stream, backward=True)
+        for thumb in _Skimmer(path, stream).run(container):
+            assert thumb.pts is not None  # the skimmer raises Unskimmable for a frame without one
+            if start is not None and thumb.pts < start:
+                continue
+            if end is not None and thumb.pts >= end:
+                return
+            yield thumb
 
 
 def _hsv(thumb: np.ndarray) -> np.ndarray:
@@ -218,7 +316,7 @@ class _Skimmer:
         fresh = self.again is None
         if self.again is None:
             self.again = av.open(str(self.path))
-        stream = next(s for s in self.again.streams.video if s.index == self.stream.index)  # the one skimmed
+        stream = _same_stream(self.again, self.stream.index)  # the one skimmed
         if fresh:
             open_decoder(stream)
         self.again.seek(gap[0], stream=stream, backward=True)

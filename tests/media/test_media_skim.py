@@ -163,3 +163,54 @@ def test_decoded_frames_do_not_drift_from_the_encoders_picture(tmp_path) -> None
     builder = FeatureBuilder()
     builder.add_many(np.stack(truth).astype(np.uint8))
     assert detect_file(video.path).cuts == tuple(c.frame for c in detect_cuts(builder.finish()))
+
+
+@pytest.mark.parametrize(("at_once", "seconds", "parts"), [(3, 30.0, 3), (2, 1.5, 5)])
+def test_a_file_skimmed_in_parts_at_once_shows_every_frame_as_one_skim_does(
+    bframes, monkeypatch, at_once: int, seconds: float, parts: int
+) -> None:
+    # The file is 12.8 s, with keyframes only where its picture changes: three parts at once, or parts of 1.5 s
+    # two at a time (one per keyframe: 5, more than are held ahead).
+    monkeypatch.setattr(skim, "MIN_PART_SECONDS", 1.0)
+    monkeypatch.setattr(skim, "PART_SECONDS", seconds)
+    monkeypatch.setattr(skim, "PARTS", at_once)
+    with av.open(str(bframes.path)) as container:
+        starts = skim.part_starts(container, container.streams.video[0])
+    assert len(starts) == parts and starts[0] is None
+    parts, whole = thumbs(bframes.path), thumbs(bframes.path, skim_frames=False)
+    assert [t.pts for t in parts] == [t.pts for t in whole]  # every frame once, in order, none lost at a seam
+    assert any(t.filled for t in parts)
+    for i, t in enumerate(parts):
+        if not t.filled:
+            np.testing.assert_array_equal(t.thumb, whole[i].thumb, err_msg=f"frame {i}")
+    in_parts, every_frame = detect_cuts(compute_features(bframes.path)[0]), detect_cuts(whole_features(bframes.path))
+    assert [(c.frame, c.kind) for c in in_parts] == [(c.frame, c.kind) for c in every_frame]
+
+
+def test_a_part_that_fails_fails_the_skim_after_the_parts_before_it(bframes, monkeypatch) -> None:
+    monkeypatch.setattr(skim, "MIN_PART_SECONDS", 2.0)
+    monkeypatch.setattr(skim, "PARTS", 2)
+    part = skim._part
+
+    def second_part_damaged(path, index, start, end, threads):
+        if start is not None:
+            raise skim.Unskimmable
+        yield from part(path, index, start, end, threads)
+
+    monkeypatch.setattr(skim, "_part", second_part_damaged)
+    shown = []
+    with pytest.raises(skim.Unskimmable), av.open(str(bframes.path)) as container:
+        for t in frame_thumbnails(bframes.path, container, container.streams.video[0]):
+            shown.append(t)
+    assert 0 < len(shown) < bframes.frames
+    # and the stand-alone decode starts again, whole: every frame, as a full decode has it
+    np.testing.assert_array_equal(compute_features(bframes.path)[0], whole_features(bframes.path))
+
+
+def test_short_files_and_unseekable_containers_are_skimmed_in_one_part(bframes, tmp_path, monkeypatch) -> None:
+    with av.open(str(bframes.path)) as container:
+        assert skim.part_starts(container, container.streams.video[0], parts=4) == [None]  # 12.8 s: too short
+    monkeypatch.setattr(skim, "MIN_PART_SECONDS", 2.0)
+    ts = remux(bframes.path, tmp_path / "b.ts", "mpegts")  # MPEG-TS seeks land near, not on, a keyframe
+    with av.open(str(ts)) as container:
+        assert skim.part_starts(container, container.streams.video[0], parts=4) == [None]
