@@ -246,6 +246,14 @@ def player_frame(page: Any) -> int:
     return int(page.evaluate("window.heaters.player.frame"))
 
 
+def settled_frame(page: Any, timeout: float = 5000) -> int:
+    """The frame shown once the player has stopped and painted the frame it last asked for (a pause lets a
+    decode under way finish: reading ``frame`` at once may give the one before)."""
+    page.wait_for_function("!window.heaters.player.playing && window.heaters.player.frame === "
+                           "window.heaters.player.target", timeout=timeout)
+    return player_frame(page)
+
+
 def wait_frame(page: Any, frame: int, timeout: float = 5000) -> None:
     """Wait until the player has painted ``frame``."""
     page.wait_for_function(f"window.heaters.player.frame === {frame}", timeout=timeout)
