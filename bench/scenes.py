@@ -1,7 +1,7 @@
 """Scene detection speed: ``heaters scenes`` against a plain PyAV decode and PySceneDetect, interleaved.
 
     python bench/scenes.py --footage cityCC0.mpg [--repeat 5] [--sizes 1280x720,1920x1080] [--crf 20]
-                           [--pyav-defaults] [--callgrind] [--out DIR]
+                           [--one-part] [--pyav-defaults] [--callgrind] [--out DIR]
 
 Makes one H.264 file per size (the real footage looped and scaled, x264 ``fast`` at ``--crf`` with B-frames
 and the deblocking filter on, as internet video is; without ``--footage`` a synthetic video), then runs, in
@@ -16,6 +16,8 @@ turn and ``--repeat`` times, each as its own process so start-up counts too:
 * the floor's decode of the reference frames only (``skip_frame = "NONREF"``: the B-frames no other frame
   predicts from are left out) — the floor of ``heaters scenes``, which leaves such frames out where the
   picture is quiet (``heaters.media.skim``); the header says how many of the frames that decode holds;
+* with ``--one-part``, ``heaters scenes`` skimming the file in one part (``skim.PARTS = 1``), not in parts
+  from its keyframes on every core at once;
 * with ``--pyav-defaults``, a decode with PyAV's own defaults (slice threads only, which a single-slice
   x264 stream cannot use: one thread);
 * PySceneDetect's ``AdaptiveDetector`` with its defaults (``pip install --no-deps scenedetect``; skipped if
@@ -70,6 +72,14 @@ PYAV_DEFAULTS = """
 import sys, av
 with av.open(sys.argv[1]) as c:
     print(sum(1 for _ in c.decode(c.streams.video[0])))
+"""
+ONE_PART = """
+import sys
+from heaters.media import skim
+skim.PARTS = 1
+from heaters.cli import main
+sys.argv = ["heaters", "scenes", "--json", sys.argv[1]]
+main()
 """
 ADAPTIVE = """
 import sys
@@ -161,6 +171,7 @@ def main() -> None:
     parser.add_argument("--crf", type=int, default=20, help="x264 quality of the test files (lower: more bits)")
     parser.add_argument("--repeat", type=int, default=5)
     parser.add_argument("--pyav-defaults", action="store_true", help="also time a decode with PyAV's defaults")
+    parser.add_argument("--one-part", action="store_true", help="also time heaters scenes skimming in one part")
     parser.add_argument("--callgrind", action="store_true", help="count instructions once instead of timing")
     parser.add_argument("--out", type=Path, default=None, help="keep the encoded files here (and reuse them)")
     args = parser.parse_args()
@@ -170,6 +181,8 @@ def main() -> None:
         "decode as heaters does": [sys.executable, "-c", FLOOR],
         "reference frames only": [sys.executable, "-c", REFERENCES],
     }
+    if args.one_part:
+        commands["heaters scenes in one part"] = [sys.executable, "-c", ONE_PART]
     if args.pyav_defaults:
         commands["pyav decode, PyAV defaults"] = [sys.executable, "-c", PYAV_DEFAULTS]
     if _has_scenedetect():
