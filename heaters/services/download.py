@@ -21,6 +21,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from heaters.errors import DownloadError, MediaError
+from heaters.services.read_watch import ReadWatch, Stalled
 
 log = logging.getLogger(__name__)
 
@@ -28,7 +29,8 @@ log = logging.getLogger(__name__)
 Progress = Callable[[int, int | None], None]
 _COPY_CHUNK = 4 * 1024 * 1024
 # A source that sends fewer than this many bytes in this many seconds is given up on: the socket timeout only
-# catches one that sends nothing, and a trickle would hold a worker until the stage's time limit (hours).
+# catches one that sends nothing, and a trickle would hold a worker until the stage's time limit (hours). It is
+# checked between yt-dlp's blocks and, on Linux, inside one (``read_watch``).
 STALL_SECONDS = 300.0
 STALL_BYTES = 64 * 1024
 
@@ -101,10 +103,13 @@ class _StallWatch:
         if done - self.mark >= self.least or done < self.mark:  # enough arrived (or a new file began)
             self.since, self.mark = now, done
         elif now - self.since > self.seconds:
-            raise DownloadError(
-                f"{urlsplit(self.url).netloc or self.url} sends too slowly: {done - self.mark} bytes in the last "
-                f"{now - self.since:.0f} s", "try again later with `heaters retry` (the site may be throttling)"
-            )
+            raise self.too_slow(done - self.mark, now - self.since)
+
+    def too_slow(self, received: int, seconds: float) -> DownloadError:
+        return DownloadError(
+            f"{urlsplit(self.url).netloc or self.url} sends too slowly: {received} bytes in the last {seconds:.0f} s",
+            "try again later with `heaters retry` (the site may be throttling)",
+        )
 
 
 def fetch_url(
@@ -139,6 +144,9 @@ def _download(
 ) -> dict[str, Any]:
     import yt_dlp
 
+    # Between yt-dlp's blocks ``watch`` sees what arrived; within one block only the thread's reads tell.
+    reads = ReadWatch(watch.seconds, watch.least)
+
     def hook(d: dict[str, Any]) -> None:
         if d.get("status") in ("downloading", "finished"):
             done = int(d.get("downloaded_bytes") or 0)
@@ -146,6 +154,10 @@ def _download(
             if progress:
                 total = d.get("total_bytes") or d.get("total_bytes_estimate")
                 progress(done, int(total) if total else None)
+        if d.get("status") == "downloading":
+            reads.arm()
+        else:  # finished or failed: what follows (a merge) reads little and is no download
+            reads.disarm()
 
     options = {
         "format": fmt,
@@ -164,8 +176,10 @@ def _download(
         "cachedir": False,
     }
     try:
-        with yt_dlp.YoutubeDL(options) as ydl:
+        with reads, yt_dlp.YoutubeDL(options) as ydl:
             info = ydl.extract_info(url, download=True)
+    except Stalled:
+        raise watch.too_slow(*(reads.stalled or (0, watch.seconds))) from None
     except yt_dlp.utils.YoutubeDLError as exc:
         raise explain(url, str(exc)) from None
     if not info:

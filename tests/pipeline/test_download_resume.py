@@ -127,3 +127,42 @@ def test_a_source_that_trickles_is_given_up_on_with_the_reason(tmp_path: Path) -
     finally:
         server.shutdown()
         server.server_close()
+
+
+class _BurstThenTrickleHandler(http.server.BaseHTTPRequestHandler):
+    """Sends 4 MB at once, which grows yt-dlp's reads to their largest, then 100 bytes a second."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "video/mp4")
+        self.send_header("Content-Length", str(64 << 20))
+        self.end_headers()
+        try:
+            self.wfile.write(b"\0" * (4 << 20))
+            for _ in range(1 << 20):
+                self.wfile.write(b"\0" * 10)
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:  # the client gave up
+            pass
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.timeout(120)
+def test_a_source_that_bursts_then_trickles_is_given_up_on_inside_one_read(tmp_path: Path) -> None:
+    # After the burst yt-dlp asks for megabytes in one read, which at 100 B/s would last for hours: no progress
+    # is reported in between, so only the thread's reads can tell.
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _BurstThenTrickleHandler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        started = time.monotonic()
+        with pytest.raises(DownloadError, match="sends too slowly") as caught:
+            fetch_url(f"http://127.0.0.1:{server.server_address[1]}/clip.mp4", tmp_path, stall=(3.0, 4096))
+        assert time.monotonic() - started < 30
+        assert "heaters retry" in caught.value.hint
+        assert threading.active_count() < 10  # the watcher is gone with the download
+    finally:
+        server.shutdown()
+        server.server_close()
