@@ -20,7 +20,6 @@ No library decodes selectively like this (decoders drop non-reference frames all
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 import os
 import threading
@@ -157,15 +156,14 @@ def _in_parts(path: Path, index: int, starts: list[int | None]) -> Iterator[Thum
         return frames
 
     with ThreadPoolExecutor(PARTS, thread_name_prefix="skim") as pool:
-        ahead: deque[Future[list[Thumbnail]]] = deque()
-        queued = iter(range(len(starts)))
+        following = min(PARTS + 1, len(starts))  # the first part not yet under way
+        ahead: deque[Future[list[Thumbnail]]] = deque(pool.submit(skim_part, i) for i in range(following))
         try:
-            for i in itertools.islice(queued, PARTS + 1):
-                ahead.append(pool.submit(skim_part, i))
             while ahead:
                 frames = ahead.popleft().result()  # a part's failure is raised here, after the parts before it
-                for i in itertools.islice(queued, 1):
-                    ahead.append(pool.submit(skim_part, i))
+                if following < len(starts):
+                    ahead.append(pool.submit(skim_part, following))
+                    following += 1
                 yield from frames
         finally:
             stop.set()

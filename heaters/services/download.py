@@ -13,7 +13,6 @@ import heapq
 import logging
 import re
 import shutil
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from heaters.errors import DownloadError, MediaError
-from heaters.services.read_watch import ReadWatch, Stalled
+from heaters.services.read_watch import RateFloor, ReadWatch, Stalled
 
 log = logging.getLogger(__name__)
 
@@ -95,15 +94,12 @@ class _StallWatch:
     """Raises ``DownloadError`` once ``least`` bytes have not arrived within ``seconds``."""
 
     def __init__(self, url: str, seconds: float, least: int) -> None:
-        self.url, self.seconds, self.least = url, seconds, least
-        self.since, self.mark = time.monotonic(), 0
+        self.url, self.floor = url, RateFloor(seconds, least)
 
     def __call__(self, done: int) -> None:
-        now = time.monotonic()
-        if done - self.mark >= self.least or done < self.mark:  # enough arrived (or a new file began)
-            self.since, self.mark = now, done
-        elif now - self.since > self.seconds:
-            raise self.too_slow(done - self.mark, now - self.since)
+        slow = self.floor.too_slow(done)  # a smaller count than before: a new file began
+        if slow is not None:
+            raise self.too_slow(*slow)
 
     def too_slow(self, received: int, seconds: float) -> DownloadError:
         return DownloadError(
@@ -145,7 +141,7 @@ def _download(
     import yt_dlp
 
     # Between yt-dlp's blocks ``watch`` sees what arrived; within one block only the thread's reads tell.
-    reads = ReadWatch(watch.seconds, watch.least)
+    reads = ReadWatch(watch.floor.seconds, watch.floor.least)
 
     def hook(d: dict[str, Any]) -> None:
         if d.get("status") in ("downloading", "finished"):
@@ -179,7 +175,7 @@ def _download(
         with reads, yt_dlp.YoutubeDL(options) as ydl:
             info = ydl.extract_info(url, download=True)
     except Stalled:
-        raise watch.too_slow(*(reads.stalled or (0, watch.seconds))) from None
+        raise watch.too_slow(*(reads.stalled or (0, watch.floor.seconds))) from None
     except yt_dlp.utils.YoutubeDLError as exc:
         raise explain(url, str(exc)) from None
     if not info:

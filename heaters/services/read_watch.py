@@ -34,16 +34,35 @@ def thread_reads(native_id: int) -> int | None:
     return None
 
 
+class RateFloor:
+    """Counts bytes against a floor: fewer than ``least`` of them within ``seconds`` is too slow."""
+
+    def __init__(self, seconds: float, least: int) -> None:
+        self.seconds, self.least = seconds, least
+        self.restart(0)
+
+    def restart(self, count: int) -> None:
+        self.mark, self.since = count, time.monotonic()
+
+    def too_slow(self, count: int) -> tuple[int, float] | None:
+        """(bytes, seconds) of the current window once ``count`` (bytes so far) shows it too slow, else None."""
+        now = time.monotonic()
+        if count - self.mark >= self.least or count < self.mark:  # enough arrived (or a new count began)
+            self.mark, self.since = count, now
+        elif now - self.since > self.seconds:
+            return count - self.mark, now - self.since
+        return None
+
+
 class ReadWatch:
     """While armed, raise ``Stalled`` in the armed thread once it reads fewer than ``least`` bytes within
     ``seconds``; ``stalled`` then holds (bytes, seconds) of that window."""
 
     def __init__(self, seconds: float, least: int) -> None:
-        self.seconds, self.least = seconds, least
+        self.floor = RateFloor(seconds, least)
         self.stalled: tuple[int, float] | None = None
         self._lock = threading.Lock()
         self._thread: tuple[int, int] | None = None  # (ident, native id) of the armed thread
-        self._mark = (0, 0.0)  # (bytes read, when) at the start of the current window
         self._closed = threading.Event()
         self._watcher = threading.Thread(target=self._watch, name="read-watch", daemon=True)
 
@@ -66,7 +85,7 @@ class ReadWatch:
             if self._thread is None and self.stalled is None:
                 native = threading.get_native_id()
                 self._thread = (threading.get_ident(), native)
-                self._mark = (thread_reads(native) or 0, time.monotonic())
+                self.floor.restart(thread_reads(native) or 0)
 
     def disarm(self) -> None:
         with self._lock:
@@ -74,17 +93,14 @@ class ReadWatch:
                 self._thread = None
 
     def _watch(self) -> None:
-        while not self._closed.wait(max(0.25, min(5.0, self.seconds / 4))):
+        while not self._closed.wait(max(0.25, min(5.0, self.floor.seconds / 4))):
             with self._lock:
                 if self._thread is None or self.stalled is not None:
                     continue
                 ident, native = self._thread
-                reads, now = thread_reads(native), time.monotonic()
+                reads = thread_reads(native)
                 if reads is None:
                     return  # nothing to watch on this system
-                start, since = self._mark
-                if reads - start >= self.least:
-                    self._mark = (reads, now)
-                elif now - since > self.seconds:
-                    self.stalled = (reads - start, now - since)
+                self.stalled = self.floor.too_slow(reads)
+                if self.stalled is not None:
                     ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(ident), ctypes.py_object(Stalled))
