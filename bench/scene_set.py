@@ -40,6 +40,9 @@ CATEGORIES: dict[str, tuple[list[ShotSpec], tuple[int, int], Fraction, float]] =
              NTSC, 2.0),
     "noisy": ([S(60, pan=3), S(60), S(60, "dissolve", 20), S(50, framing=1), S(60, flashes=(30,)), S(50)],
               (640, 360), Fraction(25), 7.0),
+    # Colour drifts straight after hard cuts: beside a cut the uneven rate of a drift can look like a dissolve.
+    "drift-cut": ([S(79), S(150, drift=2.0), S(79), S(150, gradient=True, drift=2.0), S(60), S(150, drift=1.0),
+                   S(60), S(150, drift=0.5), S(50)], (640, 360), Fraction(30), 2.0),
 }
 
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from heaters.media.features import FLASH, WINDOW
-from heaters.media.scenes import Cut, Kind
+from heaters.media.scenes import LOW_CONFIDENCE, Cut, Kind
 
 
 def _neighbour_mean(x: np.ndarray, width: int) -> np.ndarray:
@@ -105,6 +105,8 @@ class ContentDetector:
     picture_share: float = 0.35  # the window's change (0..255) at least this times the span's (0..100)
     blend_max: float = 0.65  # mid-transition frames must be this close to a mix of the two ends
     settle: float = 0.7  # the picture before or after changes at most this fraction of the rate during
+    recolour_min: float = 0.45  # a weak dissolve must leave this much of its end unexplained by its start
+    weak: float = LOW_CONFIDENCE  # a gradual find below this confidence is weak
     dark: float = 32.0  # mean brightness (0..255) below which a frame counts as black
 
     wants_small = False
@@ -200,7 +202,13 @@ class ContentDetector:
                 continue
             sure = min(_strength(float(span[lo:hi].max() / (base[t] + 1.0)), ratio, 4 * ratio),
                        _strength(self.blend_max / max(mix, 1e-3), 1.0, 3.0))
-            found.append(Cut(t, transition_kind(f[:, 11], t, self.dark), sure))
+            kind = transition_kind(f[:, 11], t, self.dark)
+            # A drift of light or colour passes the tests above now and then, barely (its rate changes as
+            # the hue turns); after it the same scene is on screen, only recoloured. A fade to black is a
+            # recolouring too, and is kept.
+            if kind == "dissolve" and sure < self.weak and self._recoloured(f, t):
+                continue
+            found.append(Cut(t, kind, sure))
         return found
 
     def _mix(self, f: np.ndarray, t: int) -> float:
@@ -213,6 +221,15 @@ class ContentDetector:
             scores = [np.nanmedian(f[near, 12]), np.nanmedian(f[near, 13])]
         scores = [x for x in scores if np.isfinite(x)]
         return float(min(scores)) if scores else 0.0
+
+    def _recoloured(self, f: np.ndarray, t: int) -> bool:
+        """The picture after the transition around t is the one before it with other colours."""
+        if f.shape[1] < 17:
+            return False  # an older table: no recolour column
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            unexplained = np.nanmedian(f[max(0, t - 3) : t + 4, 16])
+        return bool(unexplained < self.recolour_min)
 
     def _settles(self, diff: np.ndarray, t: int, lo: int, hi: int) -> bool:
         """A transition goes from one stable picture to another: the picture changes much less on at least one

@@ -25,14 +25,17 @@ col   name        meaning (d = mean absolute HSV difference of two thumbnails, 0
                   smeared along one axis): motion blur from a whip pan
 15    return2     min over k = 1..2, j = 1..4 of d(t-1-k, t+j): does the picture from before a flash that
                   lights the frame in stages (rolling shutter: top, then bottom) come back soon after t?
+16    recolour    how much of the picture B = t+K the colours of A = t-K-1 leave unexplained (0..1): low
+                  when the scene stays and only its light or tint changes (a drift, a fade to black), high
+                  for a new picture
 ====  ==========  ========================================================================================
 
 Hue is an angle: its differences are taken the short way round the circle, so a colour drifting across red
 does not jump by the whole hue range. And hue means nothing for a pixel near grey (a white wall, an overcast
 sky: compression noise spins it round the circle at every keyframe), so its weight falls with saturation.
-Missing neighbours (near the ends) are NaN. Older tables have only the first twelve columns; the detector
-then skips the tests that need the others. 16 float32 per frame is ~4 MB for an hour at 25 fps, so re-running
-detection with other settings costs milliseconds. ``FeatureBuilder`` computes the rows in batches
+Missing neighbours (near the ends) are NaN. Older tables have only the first twelve (or sixteen) columns; the
+detector then skips the tests that need the others. 17 float32 per frame is ~6 MB for an hour at 25 fps, so
+re-running detection with other settings costs milliseconds. ``FeatureBuilder`` computes the rows in batches
 as thumbnails stream in, holding only a short window of thumbnails in memory.
 """
 
@@ -47,13 +50,14 @@ WINDOW = 10  # K above: frames each side compared for gradual transitions
 FLASH = 4  # look this many frames ahead/back for the picture to return
 COLUMNS = (
     "diff", "fwd1", "fwd2", "fwd3", "fwd4", "back1", "back2", "back3", "back4", "window", "span", "luma", "blend",
-    "blend3", "smear", "return2",
+    "blend3", "smear", "return2", "recolour",
 )
 SMALL_W, SMALL_H = 48, 27  # the frames a learned detector reads (TransNetV2's input size)
 SHIFT_X, SHIFT_Y = 4, 2
 MOTION_CHECK = 6.0  # below this plain change no frame can be a cut, so motion compensation is skipped
 RETURN_CHECK = 3.0  # the smallest change the detector considers at all (its low-contrast floor)
 HIST_BINS = 16
+RECOLOUR_LEVELS = 4  # steps per RGB channel in which ``recolour`` groups the pixels of A
 HUE_SATURATION = 32.0  # saturation (0..255) from which a pixel's hue counts in full
 _BATCH = 128  # rows are computed as frames stream in: small batches overlap the decoder's threads
 _BACK = WINDOW + 3  # also the frames just before a staged flash (``return2``)
@@ -279,6 +283,7 @@ def _rows(
     if ends.any():
         tt = t[ends] - base
         out[ends, 12] = _blend_residual(rgb[tt - WINDOW - 1], rgb[tt], rgb[tt + WINDOW])
+        out[ends, 16] = _recolour_residual(rgb[tt - WINDOW - 1], rgb[tt + WINDOW])
     near = (t - 3 >= 0) & (t + 3 < limit)
     if near.any():
         tt = t[near] - base
@@ -305,6 +310,30 @@ def _smear(rgb: np.ndarray) -> np.ndarray:
     gx = np.abs(np.diff(grey, axis=2)).mean(axis=(1, 2))
     gy = np.abs(np.diff(grey, axis=1)).mean(axis=(1, 2))
     return (1.0 - np.minimum(gx, gy) / (np.maximum(gx, gy) + 0.5)).astype(np.float32)
+
+
+def _recolour_residual(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Per row: the share of picture b's variance that the colours of picture a do not explain (pixels
+    grouped by a's colour, RECOLOUR_LEVELS steps per RGB channel; b's variance within the groups over its
+    variance overall, plus one level squared per pixel so that a flat b gives 0). The same scene with its
+    light or tint changed keeps each colour's pixels together; a new picture scatters them."""
+    rows, size = len(a), a.shape[1] // 3
+    step = 256.0 / RECOLOUR_LEVELS
+    q = np.minimum((a.reshape(rows, size, 3) / step).astype(np.int64), RECOLOUR_LEVELS - 1)
+    groups = RECOLOUR_LEVELS**3
+    key = ((q[..., 0] * RECOLOUR_LEVELS + q[..., 1]) * RECOLOUR_LEVELS + q[..., 2]) + groups * np.arange(rows)[:, None]
+    key = key.ravel()
+    target = b.reshape(rows * size, 3).astype(np.float64)
+    count = np.bincount(key, minlength=rows * groups)
+    within = np.zeros(rows * groups)
+    for channel in range(3):
+        total = np.bincount(key, weights=target[:, channel], minlength=rows * groups)
+        squares = np.bincount(key, weights=target[:, channel] ** 2, minlength=rows * groups)
+        within += squares - total**2 / np.maximum(count, 1)
+    within = within.reshape(rows, groups).sum(axis=1)
+    spread = target.reshape(rows, size, 3)
+    overall = ((spread - spread.mean(axis=1, keepdims=True)) ** 2).sum(axis=(1, 2))
+    return (within / (overall + size)).astype(np.float32)
 
 
 def _blend_residual(a: np.ndarray, m: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -115,11 +115,16 @@ def test_a_weak_cut_has_lower_confidence_than_a_clear_one(tmp_path) -> None:
     assert 0 < weak.confidence < clear.confidence <= 1
 
 
-def test_a_doubtful_find_is_marked_for_the_reviewer_and_true_cuts_are_not(tmp_path) -> None:
-    # A hue drift straight after a cut: the built-in detector takes its start for a weak dissolve.
+def test_a_colour_drift_after_a_cut_is_no_transition_and_a_doubtful_find_is_marked(tmp_path) -> None:
+    # A hue drift straight after a cut: its uneven rate passes the gradual tests as a weak dissolve, but the
+    # picture after it is the one before it recoloured, so it is dropped.
     video = make_video(tmp_path / "v.mp4", shots=[S(79), S(150, drift=2.0), S(86, pan=2)], size=(640, 360),
                        fps=30, noise=2.0, seed=1005)
-    found = detect_file(video.path).detected
+    features, _fps, _small = compute_features(video.path)
+    assert [c.frame for c in ContentDetector().detect(features)] == list(video.cuts)
+    assert [c.frame for c in ContentDetector().detect(features[:, :16])] != list(video.cuts)  # older tables
+    # Without that test the drift is found, and scored below the mark that asks a reviewer to check it.
+    found = ContentDetector(recolour_min=0.0).detect(features)
     doubtful = [c for c in found if c.frame not in video.cuts]
     assert [c.kind for c in doubtful] == ["dissolve"] and doubtful[0].confidence < LOW_CONFIDENCE
     assert all(c.confidence >= LOW_CONFIDENCE for c in found if c.frame in video.cuts)
