@@ -11,6 +11,7 @@
   before t differs from the mean of the K frames after; that ``window`` signal peaks once, mid-transition.
   A peak counts if it stands out from the surrounding baseline, the pictures outside the window differ too
   (``span``), the mean picture changes about as much as the colours do, and no hard cut already explains it.
+  A weak one after which the same scene is on screen, only recoloured (``recolour``), is a drift of light.
 
 Cuts closer than ``min_frames`` to another cut or to either end are dropped, weaker first.
 """

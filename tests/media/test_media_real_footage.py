@@ -26,6 +26,8 @@ CLIPS = {  # path inside the unpacked packages -> the first frames of its shots 
     "usr/share/doc/opencv-doc/examples/data/tree.avi": (),
     "usr/share/games/renpy/demo/game/oa4_launch.webm": (74,),  # rocket launch, wide then close
     "usr/share/doc/opencv-doc/examples/data/Megamind.avi": (98, 154, 200),  # film dialogue, 23.976 fps
+    # Its damaged copy: broken frames at 73-76 (once a false dissolve), timestamps from 1 (so a frame later)
+    "usr/share/doc/opencv-doc/examples/data/Megamind_bugy.avi": (99, 154, 200),
 }
 
 
