@@ -78,6 +78,13 @@ def _window_percentile(windows: np.ndarray, q: float) -> np.ndarray:
     return out
 
 
+def _near_median(f: np.ndarray, t: int, column: int) -> float:
+    """Median of ``column`` over the 7 frames centred on t (NaN ignored; NaN if all are)."""
+    with warnings.catch_warnings():  # all NaN near the ends
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(np.nanmedian(f[max(0, t - 3) : t + 4, column]))
+
+
 def _strength(ratio: float, at_threshold: float, full: float) -> float:
     """0..1 on a log scale: 0.5 where ``ratio`` is ``at_threshold``, 1 from ``full`` up."""
     if ratio <= 0:
@@ -216,21 +223,14 @@ class ContentDetector:
         """How far the frames around t are from mixes of the transition's ends (0 = exact mixes)."""
         if f.shape[1] < 14:
             return 0.0  # an older table: no blend columns
-        near = slice(max(0, t - 3), t + 4)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            scores = [np.nanmedian(f[near, 12]), np.nanmedian(f[near, 13])]
-        scores = [x for x in scores if np.isfinite(x)]
-        return float(min(scores)) if scores else 0.0
+        scores = [x for x in (_near_median(f, t, 12), _near_median(f, t, 13)) if np.isfinite(x)]
+        return min(scores) if scores else 0.0
 
     def _recoloured(self, f: np.ndarray, t: int) -> bool:
         """The picture after the transition around t is the one before it with other colours."""
         if f.shape[1] < 17:
             return False  # an older table: no recolour column
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            unexplained = np.nanmedian(f[max(0, t - 3) : t + 4, 16])
-        return bool(unexplained < self.recolour_min)
+        return _near_median(f, t, 16) < self.recolour_min
 
     def _settles(self, diff: np.ndarray, t: int, lo: int, hi: int) -> bool:
         """A transition goes from one stable picture to another: the picture changes much less on at least one
